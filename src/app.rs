@@ -1,0 +1,81 @@
+//! Composition root: builds the state (`service::Core` is the app state: config, database,
+//! URLs, id generator, limits), mounts the routes and middleware, runs the server, and closes
+//! the database after a graceful stop.
+
+use std::net::{SocketAddr, TcpListener};
+
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::service::Core;
+
+/// A server that is accepting connections.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub core: Core,
+    pub handle: ServerHandle,
+    server: actix_web::dev::Server,
+}
+
+impl Running {
+    /// Serves until the server is stopped (SIGINT/SIGTERM or `handle.stop`), then finishes
+    /// queued writes and closes the database.
+    pub async fn run(self) -> anyhow::Result<()> {
+        let res = self.server.await;
+        let core = self.core.clone();
+        let _ = tokio::task::spawn_blocking(move || core.close()).await;
+        tracing::info!("stopped; database closed");
+        res.context("running the HTTP server")
+    }
+}
+
+/// Binds, opens the data directory and builds the server; nothing is served until `run`.
+pub fn start(mut config: Config) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(&config.server.bind)
+        .with_context(|| format!("listening on {}", config.server.bind))?;
+    let addr = listener.local_addr()?;
+    if config.server.public_url.is_none() {
+        // With port 0 the real port is known only now; links must use it.
+        config.server.public_url = Some(format!("http://{addr}"));
+    }
+    let workers = config.server.workers;
+    let shutdown = config.server.shutdown_timeout_secs;
+    let core = Core::open(config)?;
+    let data = web::Data::new(core.clone());
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::QueryConfig::default().error_handler(|_, _| {
+                AppError::invalid("The address has a malformed parameter.").into()
+            }))
+            .app_data(
+                web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
+            )
+            .wrap(from_fn(crate::web::middleware::security))
+            .wrap(Compress::default())
+            .configure(crate::web::configure)
+            .default_service(web::to(crate::web::not_found))
+    })
+    .shutdown_timeout(shutdown)
+    .listen(listener)?;
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server.run();
+    let handle = server.handle();
+    tracing::info!(
+        "weft listening on http://{addr} (public URL {}), data in {}",
+        core.urls.base(),
+        core.config.server.data_dir.display()
+    );
+    Ok(Running {
+        addr,
+        core,
+        handle,
+        server,
+    })
+}

@@ -1,0 +1,308 @@
+//! One `Config` for the whole instance. Sources, weakest first: built-in defaults (which run a
+//! local instance with zero edits), an optional TOML file, `WEFT_SECTION__KEY` environment
+//! variables, then command-line flags. Nothing else in the crate reads the environment.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: Server,
+    pub instance: Instance,
+    pub limits: Limits,
+    pub rate_limits: RateLimits,
+    pub storage: Storage,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Server {
+    /// Address to listen on.
+    pub bind: String,
+    /// The URL people and other servers use to reach this instance. Defaults to http://<bind>.
+    pub public_url: Option<String>,
+    /// Directory for the database and everything else the instance stores.
+    pub data_dir: PathBuf,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Seconds to let running requests finish on SIGTERM/SIGINT.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Instance {
+    /// Shown in the header and page titles until an admin changes it in /admin.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    pub post_chars: usize,
+    pub content_warning_chars: usize,
+    pub display_name_chars: usize,
+    pub bio_chars: usize,
+    pub profile_fields: usize,
+    pub profile_field_name_chars: usize,
+    pub profile_field_value_chars: usize,
+    pub password_min_chars: usize,
+    pub password_max_chars: usize,
+    /// Largest accepted form body, in bytes.
+    pub form_bytes: usize,
+    /// Posts per page in every feed.
+    pub page_size: usize,
+    /// Most replies shown on one thread page.
+    pub thread_replies: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimits {
+    /// Failed logins allowed per client IP per window.
+    pub login_per_ip: u32,
+    /// Failed logins allowed per account per window.
+    pub login_per_account: u32,
+    pub login_window_secs: u64,
+    /// Sign-ups allowed per client IP per window.
+    pub signup_per_ip: u32,
+    pub signup_window_secs: u64,
+    /// Posts (including replies) per account per window.
+    pub posts_per_account: u32,
+    pub posts_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Storage {
+    /// Read connections in the pool.
+    pub readers: u32,
+    /// Most writes committed together in one transaction (group commit).
+    pub group_commit_max: usize,
+    /// `full` survives power loss; `normal` only survives a process crash.
+    pub synchronous: String,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            data_dir: PathBuf::from("weft-data"),
+            workers: 0,
+            shutdown_timeout_secs: 10,
+        }
+    }
+}
+
+impl Default for Instance {
+    fn default() -> Self {
+        Instance {
+            name: "weft".into(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            post_chars: 500,
+            content_warning_chars: 200,
+            display_name_chars: 50,
+            bio_chars: 500,
+            profile_fields: 4,
+            profile_field_name_chars: 50,
+            profile_field_value_chars: 200,
+            password_min_chars: 8,
+            password_max_chars: 256,
+            form_bytes: 64 * 1024,
+            page_size: 20,
+            thread_replies: 500,
+        }
+    }
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            login_per_ip: 20,
+            login_per_account: 8,
+            login_window_secs: 300,
+            signup_per_ip: 5,
+            signup_window_secs: 3600,
+            posts_per_account: 60,
+            posts_window_secs: 300,
+        }
+    }
+}
+
+impl Default for Storage {
+    fn default() -> Self {
+        Storage {
+            readers: 8,
+            group_commit_max: 512,
+            synchronous: "full".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: Server::default(),
+            instance: Instance::default(),
+            limits: Limits::default(),
+            rate_limits: RateLimits::default(),
+            storage: Storage::default(),
+        }
+    }
+}
+
+/// Values given on the command line; `None` leaves the lower sources in charge.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub data_dir: Option<PathBuf>,
+    pub bind: Option<String>,
+    pub public_url: Option<String>,
+}
+
+impl Config {
+    /// Builds the config from file, environment (as given) and flags, then validates it.
+    pub fn load(
+        file: Option<&std::path::Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &Overrides,
+    ) -> anyhow::Result<Config> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                text.parse::<toml::Table>()
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix("WEFT_") else {
+                continue;
+            };
+            let Some((section, field)) = rest.split_once("__") else {
+                continue;
+            };
+            let section = section.to_ascii_lowercase();
+            let field = field.to_ascii_lowercase();
+            // Numbers and booleans parse as TOML; anything else is a string.
+            let parsed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|mut t| t.remove("v"))
+                .unwrap_or(toml::Value::String(value));
+            let entry = table
+                .entry(section.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => {
+                    t.insert(field, parsed);
+                }
+                _ => bail!("WEFT_{section}__…: `{section}` is not a config section"),
+            }
+        }
+        let mut config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration")?;
+        if let Some(d) = &flags.data_dir {
+            config.server.data_dir = d.clone();
+        }
+        if let Some(b) = &flags.bind {
+            config.server.bind = b.clone();
+        }
+        if let Some(u) = &flags.public_url {
+            config.server.public_url = Some(u.clone());
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(u) = &self.server.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            bail!("server.public_url must start with http:// or https:// (got {u})");
+        }
+        if !matches!(self.storage.synchronous.as_str(), "full" | "normal") {
+            bail!("storage.synchronous must be \"full\" or \"normal\"");
+        }
+        let l = &self.limits;
+        if l.post_chars == 0 || l.page_size == 0 || l.page_size > 200 {
+            bail!("limits.post_chars must be positive and limits.page_size between 1 and 200");
+        }
+        if l.password_min_chars > l.password_max_chars {
+            bail!("limits.password_min_chars exceeds limits.password_max_chars");
+        }
+        if self.storage.readers == 0 || self.storage.group_commit_max == 0 {
+            bail!("storage.readers and storage.group_commit_max must be positive");
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.server.public_url {
+            Some(u) => u.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.server.bind),
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.server.data_dir.join("weft.sqlite3")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_beat_environment_which_beats_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weft.toml");
+        std::fs::write(
+            &file,
+            "[server]\nbind = \"127.0.0.1:1\"\n[limits]\npost_chars = 100\npage_size = 7\n",
+        )
+        .unwrap();
+        let env = vec![
+            ("WEFT_LIMITS__POST_CHARS".to_string(), "200".to_string()),
+            ("WEFT_SERVER__BIND".to_string(), "127.0.0.1:2".to_string()),
+            ("HOME".to_string(), "/x".to_string()),
+        ];
+        let flags = Overrides {
+            bind: Some("127.0.0.1:3".into()),
+            ..Default::default()
+        };
+        let c = Config::load(Some(&file), env, &flags).unwrap();
+        assert_eq!(c.server.bind, "127.0.0.1:3");
+        assert_eq!(c.limits.post_chars, 200);
+        assert_eq!(c.limits.page_size, 7);
+        assert_eq!(c.public_url(), "http://127.0.0.1:3");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        let env = vec![("WEFT_LIMITS__POST_CHARZ".to_string(), "1".to_string())];
+        assert!(Config::load(None, env, &Overrides::default()).is_err());
+        let env = vec![("WEFT_LIMITS__POST_CHARS".to_string(), "many".to_string())];
+        assert!(Config::load(None, env, &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn the_example_config_parses_to_the_defaults() {
+        let text = include_str!("../weft.example.toml");
+        let c: Config = toml::from_str(text).unwrap();
+        assert_eq!(c.limits.post_chars, Limits::default().post_chars);
+        assert_eq!(c.server.bind, Server::default().bind);
+    }
+}

@@ -1,0 +1,308 @@
+//! Post text: plain text in which URLs, `@mentions` and `#hashtags` become links and line
+//! breaks are kept. Parsing produces segments; rendering (and escaping) is the view's job.
+
+use super::{Invalid, char_len};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment<'a> {
+    Text(&'a str),
+    Newline,
+    Link(&'a str),
+    /// `@name` (local) or `@name@domain` (remote); `name` is lowercased by the consumer.
+    Mention {
+        raw: &'a str,
+        name: &'a str,
+        domain: Option<&'a str>,
+    },
+    Hashtag {
+        raw: &'a str,
+        tag: &'a str,
+    },
+}
+
+/// Checked post text: trimmed, CRLF normalised, within the length limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostText(String);
+
+impl PostText {
+    /// `allow_empty` is for posts that carry something else (a quote, media).
+    pub fn parse(raw: &str, max_chars: usize, allow_empty: bool) -> Result<PostText, Invalid> {
+        let text = super::long_text(raw, usize::MAX, "A post")?;
+        if text.is_empty() && !allow_empty {
+            return Err(Invalid::new("Write something before posting."));
+        }
+        let n = char_len(&text);
+        if n > max_chars {
+            return Err(Invalid(format!(
+                "A post can be at most {max_chars} characters; this one has {n}. Shorten it and try again."
+            )));
+        }
+        Ok(PostText(text))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+fn is_tag_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+/// Splits text into segments. Never fails: anything that is not a link, mention or tag is text.
+pub fn segments(text: &str) -> Vec<Segment<'_>> {
+    let mut out = Vec::new();
+    let mut text_start = 0;
+    let mut i = 0;
+    let bytes = text.as_bytes();
+    let mut prev: Option<char> = None;
+    while i < text.len() {
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        let boundary = prev.is_none_or(|p| !is_word_char(p) && p != '/' && p != '@' && p != '#');
+        let found: Option<(usize, Segment<'_>)> = if c == '\n' {
+            Some((1, Segment::Newline))
+        } else if boundary && (c == 'h' || c == 'H') {
+            link_at(&text[i..]).map(|len| (len, Segment::Link(&text[i..i + len])))
+        } else if boundary && c == '@' {
+            mention_at(&text[i..])
+        } else if boundary && c == '#' {
+            hashtag_at(&text[i..])
+        } else {
+            None
+        };
+        match found {
+            Some((len, seg)) => {
+                if text_start < i {
+                    out.push(Segment::Text(&text[text_start..i]));
+                }
+                out.push(seg);
+                i += len;
+                text_start = i;
+                prev = text[..i].chars().next_back();
+            }
+            None => {
+                i += c.len_utf8();
+                prev = Some(c);
+            }
+        }
+    }
+    let _ = bytes;
+    if text_start < text.len() {
+        out.push(Segment::Text(&text[text_start..]));
+    }
+    out
+}
+
+fn link_at(s: &str) -> Option<usize> {
+    let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
+    let scheme = if lower.starts_with("https://") {
+        8
+    } else if lower.starts_with("http://") {
+        7
+    } else {
+        return None;
+    };
+    let end = s
+        .char_indices()
+        .find(|(_, c)| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+        .map(|(i, _)| i)
+        .unwrap_or(s.len());
+    let mut url = &s[..end];
+    // Trailing punctuation belongs to the sentence, not the URL; a closing parenthesis only
+    // when the URL did not open one.
+    loop {
+        let Some(last) = url.chars().next_back() else {
+            break;
+        };
+        let strip = matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*')
+            || (last == ')' && url.matches('(').count() < url.matches(')').count());
+        if strip {
+            url = &url[..url.len() - last.len_utf8()];
+        } else {
+            break;
+        }
+    }
+    if url.len() <= scheme {
+        return None;
+    }
+    Some(url.len())
+}
+
+fn mention_at(s: &str) -> Option<(usize, Segment<'_>)> {
+    let body = &s[1..];
+    let name_len = body
+        .bytes()
+        .take_while(|b| super::username::is_username_byte(*b))
+        .count();
+    if name_len == 0 || name_len > super::username::MAX_LEN {
+        return None;
+    }
+    let name = &body[..name_len];
+    let mut len = 1 + name_len;
+    let mut domain = None;
+    let rest = &body[name_len..];
+    if let Some(after) = rest.strip_prefix('@') {
+        let dlen = after
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+            .count();
+        let d = after[..dlen].trim_end_matches(['.', ':', '-']);
+        if d.contains('.') || d.contains(':') || d == "localhost" {
+            domain = Some(d);
+            len += 1 + d.len();
+        }
+    }
+    Some((
+        len,
+        Segment::Mention {
+            raw: &s[..len],
+            name,
+            domain,
+        },
+    ))
+}
+
+fn hashtag_at(s: &str) -> Option<(usize, Segment<'_>)> {
+    let body = &s[1..];
+    let end = body
+        .char_indices()
+        .find(|(_, c)| !is_tag_char(*c))
+        .map(|(i, _)| i)
+        .unwrap_or(body.len());
+    let tag = &body[..end];
+    // A tag needs a letter, so "#1" in "issue #1" stays text.
+    if tag.is_empty() || char_len(tag) > 100 || !tag.chars().any(|c| c.is_alphabetic()) {
+        return None;
+    }
+    Some((
+        1 + end,
+        Segment::Hashtag {
+            raw: &s[..1 + end],
+            tag,
+        },
+    ))
+}
+
+/// Lowercased local usernames mentioned in the text, deduplicated, in order of appearance.
+pub fn local_mentions(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in segments(text) {
+        if let Segment::Mention {
+            name, domain: None, ..
+        } = s
+        {
+            let n = name.to_ascii_lowercase();
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
+/// Lowercased hashtags in the text, deduplicated.
+pub fn hashtags(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in segments(text) {
+        if let Segment::Hashtag { tag, .. } = s {
+            let t = tag.to_lowercase();
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    out
+}
+
+/// A URL shortened for display: no scheme, at most 40 characters.
+pub fn display_url(url: &str) -> String {
+    let s = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .unwrap_or(url);
+    let s = s.strip_prefix("www.").unwrap_or(s);
+    if char_len(s) > 40 {
+        let cut: String = s.chars().take(39).collect();
+        format!("{cut}…")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_mentions_and_tags_are_found() {
+        let segs = segments("hi @Bob, see https://x.org/a_(b). #Rust!\nbye");
+        assert_eq!(
+            segs,
+            vec![
+                Segment::Text("hi "),
+                Segment::Mention {
+                    raw: "@Bob",
+                    name: "Bob",
+                    domain: None
+                },
+                Segment::Text(", see "),
+                Segment::Link("https://x.org/a_(b)"),
+                Segment::Text(". "),
+                Segment::Hashtag {
+                    raw: "#Rust",
+                    tag: "Rust"
+                },
+                Segment::Text("!"),
+                Segment::Newline,
+                Segment::Text("bye"),
+            ]
+        );
+    }
+
+    #[test]
+    fn emails_and_numbers_are_not_mentions_or_tags() {
+        assert_eq!(
+            segments("mail a@b.org about #1"),
+            vec![Segment::Text("mail a@b.org about #1")]
+        );
+    }
+
+    #[test]
+    fn remote_mentions_keep_their_domain() {
+        let segs = segments("@ann@social.example.org.");
+        assert_eq!(
+            segs[0],
+            Segment::Mention {
+                raw: "@ann@social.example.org",
+                name: "ann",
+                domain: Some("social.example.org")
+            }
+        );
+        assert!(local_mentions("@ann@social.example.org @Bob @bob").len() == 1);
+    }
+
+    #[test]
+    fn a_post_over_the_limit_is_rejected_with_the_count() {
+        let err = PostText::parse(&"a".repeat(501), 500, false).unwrap_err();
+        assert!(err.0.contains("501"));
+        assert!(PostText::parse("   ", 500, false).is_err());
+        assert!(PostText::parse("", 500, true).is_ok());
+    }
+
+    #[test]
+    fn long_urls_are_shortened_for_display() {
+        let u = format!("https://example.org/{}", "a".repeat(60));
+        assert!(display_url(&u).ends_with('…'));
+        assert_eq!(display_url("https://www.x.org/"), "x.org/");
+    }
+}

@@ -1,0 +1,158 @@
+//! The `weft` command: parses arguments and hands over to `app` or the services. No logic.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use weft::config::{Config, Overrides};
+use weft::domain::Role;
+use weft::service::{Core, accounts, admin};
+
+#[derive(Parser)]
+#[command(name = "weft", version, about = "A self-hosted social network in one binary")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct Common {
+    /// TOML config file (see weft.example.toml). Environment variables WEFT_SECTION__KEY
+    /// override it, and these flags override both.
+    #[arg(long, env = "WEFT_CONFIG")]
+    config: Option<PathBuf>,
+    /// Directory for the database and everything else the instance stores [default: ./weft-data]
+    #[arg(long, env = "WEFT_DATA")]
+    data: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the instance.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "WEFT_BIND")]
+        bind: Option<String>,
+        /// The URL people and other servers use to reach this instance, e.g.
+        /// https://social.example.org. Every absolute link is built from it; cookies are
+        /// marked Secure when it is https [default: http://<bind>]
+        #[arg(long, env = "WEFT_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Manage accounts from the command line.
+    Admin {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminAction {
+    /// Create an active account; the password is read from standard input.
+    CreateUser {
+        name: String,
+        /// Make the account an admin.
+        #[arg(long)]
+        admin: bool,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set an account's password (read from standard input) and end its sessions.
+    SetPassword { name: String },
+    /// Set an account's role: admin, moderator or user.
+    SetRole { name: String, role: String },
+}
+
+fn load_config(common: &Common, bind: Option<String>, public_url: Option<String>) -> anyhow::Result<Config> {
+    Config::load(
+        common.config.as_deref(),
+        std::env::vars(),
+        &Overrides {
+            data_dir: common.data.clone(),
+            bind,
+            public_url,
+        },
+    )
+}
+
+fn read_password() -> anyhow::Result<String> {
+    eprintln!("Password (read from standard input; pipe it in to keep it off the screen):");
+    let mut s = String::new();
+    std::io::stdin()
+        .lock()
+        .take(4096)
+        .read_to_string(&mut s)
+        .context("reading the password from standard input")?;
+    let pw = s.lines().next().unwrap_or("").to_string();
+    if pw.is_empty() {
+        bail!("no password given on standard input");
+    }
+    Ok(pw)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match cli.command {
+        Command::Serve {
+            common,
+            bind,
+            public_url,
+        } => {
+            let config = load_config(&common, bind, public_url)?;
+            actix_web::rt::System::new().block_on(async move {
+                let running = weft::app::start(config)?;
+                running.run().await
+            })
+        }
+        Command::Admin { common, action } => {
+            let config = load_config(&common, None, None)?;
+            actix_web::rt::System::new().block_on(async move {
+                let core = Core::open(config)?;
+                let result = run_admin(&core, action).await;
+                core.close();
+                result
+            })
+        }
+    }
+}
+
+async fn run_admin(core: &Core, action: AdminAction) -> anyhow::Result<()> {
+    match action {
+        AdminAction::CreateUser { name, admin, email } => {
+            let pw = read_password()?;
+            let role = if admin { Role::Admin } else { Role::User };
+            let a = accounts::create_user(core, &name, &pw, email.as_deref(), role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("created @{} ({})", a.username, a.role.as_str());
+        }
+        AdminAction::SetPassword { name } => {
+            let pw = read_password()?;
+            accounts::set_password(core, &name, &pw)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("password of @{name} changed; its sessions were ended");
+        }
+        AdminAction::SetRole { name, role } => {
+            let role = Role::parse(&role).map_err(|e| anyhow::anyhow!("{e}"))?;
+            admin::set_role(core, None, &name, role)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("@{name} is now {}", role.as_str());
+        }
+    }
+    Ok(())
+}

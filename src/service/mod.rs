@@ -1,0 +1,168 @@
+//! Use cases, one file per area. Each checks the rules, then writes in one transaction through
+//! the store (with everything the write causes, such as notifications). Never imports actix or
+//! maud: the web, API and federation adapters all call these same functions.
+
+pub mod accounts;
+pub mod admin;
+pub mod follows;
+pub mod limiter;
+pub mod notifications;
+pub mod posts;
+pub mod timeline;
+
+use std::sync::{Arc, RwLock};
+
+use crate::config::Config;
+use crate::domain::{AccountId, IdGen, RegistrationMode};
+use crate::error::{AppError, AppResult};
+use crate::store::{self, Db};
+use crate::urls::Urls;
+
+pub use crate::store::models;
+
+/// Instance settings an admin changes at run time; cached here, written through to SQLite.
+#[derive(Debug, Clone)]
+pub struct InstanceSettings {
+    pub name: String,
+    pub description: String,
+    pub registration: RegistrationMode,
+    pub login_required: bool,
+}
+
+/// Everything a use case needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Core {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub ids: Arc<IdGen>,
+    pub limiter: Arc<limiter::RateLimiter>,
+    pub urls: Urls,
+    settings: Arc<RwLock<InstanceSettings>>,
+    /// Bounds concurrent argon2 work: each hash takes ~19 MiB and tens of milliseconds.
+    hashing: Arc<tokio::sync::Semaphore>,
+}
+
+impl Core {
+    /// Opens the database (applying migrations) and loads run-time settings.
+    pub fn open(config: Config) -> anyhow::Result<Core> {
+        let db = Db::open(
+            &config.db_path(),
+            store::Options {
+                readers: config.storage.readers,
+                group_commit_max: config.storage.group_commit_max,
+                synchronous_full: config.storage.synchronous == "full",
+            },
+        )?;
+        let (floor, stored) = db
+            .read_blocking(|c| Ok((store::max_id(c)?, store::settings::all(c)?)))
+            .map_err(|e| anyhow::anyhow!("reading settings: {e}"))?;
+        let mut settings = InstanceSettings {
+            name: config.instance.name.clone(),
+            description: String::new(),
+            registration: RegistrationMode::Open,
+            login_required: false,
+        };
+        for (k, v) in stored {
+            apply_setting(&mut settings, &k, &v);
+        }
+        let hashers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2)
+            .clamp(1, 4);
+        Ok(Core {
+            urls: Urls::new(&config.public_url()),
+            db,
+            config: Arc::new(config),
+            ids: Arc::new(IdGen::new(floor)),
+            limiter: Arc::new(limiter::RateLimiter::default()),
+            settings: Arc::new(RwLock::new(settings)),
+            hashing: Arc::new(tokio::sync::Semaphore::new(hashers)),
+        })
+    }
+
+    pub fn settings(&self) -> InstanceSettings {
+        match self.settings.read() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn replace_settings(&self, s: InstanceSettings) {
+        match self.settings.write() {
+            Ok(mut g) => *g = s,
+            Err(p) => *p.into_inner() = s,
+        }
+    }
+
+    pub fn next_id(&self) -> i64 {
+        self.ids.next()
+    }
+
+    /// Hashes a password with argon2id (OWASP parameters) on the blocking pool.
+    pub async fn hash_password(&self, password: String) -> AppResult<String> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        tokio::task::spawn_blocking(move || hash_password_now(&password))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+    }
+
+    /// Checks a password against a stored hash on the blocking pool.
+    pub async fn verify_password(&self, password: String, hash: String) -> AppResult<bool> {
+        let _permit = self
+            .hashing
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
+        tokio::task::spawn_blocking(move || verify_password_now(&password, &hash))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))
+    }
+
+    /// Finishes pending writes and closes the database.
+    pub fn close(&self) {
+        self.db.close();
+    }
+}
+
+fn apply_setting(s: &mut InstanceSettings, key: &str, value: &str) {
+    match key {
+        "name" => s.name = value.to_string(),
+        "description" => s.description = value.to_string(),
+        "registration" => {
+            if let Ok(m) = RegistrationMode::parse(value) {
+                s.registration = m;
+            }
+        }
+        "login_required" => s.login_required = value == "true",
+        _ => {}
+    }
+}
+
+pub fn hash_password_now(password: &str) -> AppResult<String> {
+    use argon2::password_hash::PasswordHasher;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+pub fn verify_password_now(password: &str, hash: &str) -> bool {
+    use argon2::password_hash::PasswordVerifier;
+    argon2::Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// The account id used for "nobody" in visibility queries.
+pub const ANONYMOUS: AccountId = AccountId(0);
+
+/// A page of results and the cursor of the next (older) page, if there is one.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}

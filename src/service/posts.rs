@@ -1,0 +1,367 @@
+//! Writing posts: create (with replies and quotes), edit, delete, like, repost, bookmark, and
+//! hiding replies. Every rule is checked inside the write transaction, so what it checked
+//! cannot change before the write lands.
+
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::Core;
+use super::accounts::Viewer;
+use crate::domain::{
+    self, AccountId, IdGen, PostId, PostText, ReplyPolicy, Visibility, now_secs, text,
+};
+use crate::error::{AppError, AppResult};
+use crate::store::models::{NotificationKind, PostEdit};
+use crate::store::posts::PostFacts;
+use crate::store::{accounts, follows, notifications, posts};
+
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub body: String,
+    pub content_warning: String,
+    pub visibility: Visibility,
+    pub reply_policy: ReplyPolicy,
+    pub in_reply_to: Option<PostId>,
+    pub quote_of: Option<PostId>,
+}
+
+/// What the web layer needs to show or link the new post.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub id: PostId,
+}
+
+fn not_found_or_deleted(p: Option<PostFacts>) -> AppResult<PostFacts> {
+    match p {
+        Some(p) if !p.deleted && p.repost_of.is_none() => Ok(p),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// A post the viewer may act on: it exists, is not deleted and is visible to them.
+fn visible_post(c: &Connection, viewer: AccountId, id: PostId) -> AppResult<PostFacts> {
+    let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
+    if !posts::is_visible(c, viewer, id)? {
+        return Err(AppError::NotFound);
+    }
+    Ok(p)
+}
+
+/// Whether `who` may reply to `post` under the post's own reply policy.
+fn policy_allows(c: &Connection, post: &PostFacts, who: AccountId) -> AppResult<bool> {
+    if post.author == who {
+        return Ok(true);
+    }
+    Ok(match post.reply_policy {
+        ReplyPolicy::Anyone => true,
+        ReplyPolicy::Following => follows::is_following(c, post.author, who)?,
+        ReplyPolicy::Mentioned => posts::is_mentioned(c, post.id, who)?,
+    })
+}
+
+/// A reply must satisfy the policy of the post it answers and of the conversation's first
+/// post; otherwise replying to an allowed reply would slip past the author's choice.
+pub(crate) fn check_reply_allowed(c: &Connection, parent: &PostFacts, who: AccountId) -> AppResult<()> {
+    let mut allowed = policy_allows(c, parent, who)?;
+    if allowed && parent.root != parent.id {
+        if let Some(root) = posts::find_facts(c, parent.root)? {
+            allowed = policy_allows(c, &root, who)?;
+        }
+    }
+    if allowed {
+        Ok(())
+    } else {
+        let why = match parent.reply_policy {
+            ReplyPolicy::Following => "Only people the author follows can reply to this conversation.",
+            ReplyPolicy::Mentioned => "Only people mentioned by the author can reply to this conversation.",
+            ReplyPolicy::Anyone => "The conversation's author limited who can reply.",
+        };
+        Err(AppError::forbidden(why))
+    }
+}
+
+pub async fn create(core: &Core, viewer: &Viewer, input: NewPost) -> AppResult<Created> {
+    let rl = &core.config.rate_limits;
+    let l = &core.config.limits;
+    let body = PostText::parse(&input.body, l.post_chars, input.quote_of.is_some())?;
+    let cw = domain::short_text(&input.content_warning, l.content_warning_chars, "A content warning")?;
+    core.limiter.take(
+        &format!("post:{}", viewer.id()),
+        rl.posts_per_account,
+        Duration::from_secs(rl.posts_window_secs),
+    )?;
+    let me = viewer.id();
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| create_in_tx(c, &ids, me, body, cw, input))
+        .await
+}
+
+fn create_in_tx(
+    c: &Connection,
+    ids: &IdGen,
+    me: AccountId,
+    body: PostText,
+    cw: String,
+    input: NewPost,
+) -> AppResult<Created> {
+    let now = now_secs();
+    let id = PostId(ids.next());
+    let parent = match input.in_reply_to {
+        Some(pid) => {
+            let p = match visible_post(c, me, pid) {
+                Ok(p) => p,
+                Err(AppError::NotFound) => {
+                    return Err(AppError::invalid(
+                        "The post you are replying to was deleted or is not visible to you.",
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            check_reply_allowed(c, &p, me)?;
+            Some(p)
+        }
+        None => None,
+    };
+    let quoted = match input.quote_of {
+        Some(qid) => {
+            let q = match visible_post(c, me, qid) {
+                Ok(q) => q,
+                Err(AppError::NotFound) => {
+                    return Err(AppError::invalid(
+                        "The post you are quoting was deleted or is not visible to you.",
+                    ));
+                }
+                Err(e) => return Err(e),
+            };
+            if q.visibility != Visibility::Public {
+                return Err(AppError::forbidden("Only public posts can be quoted."));
+            }
+            Some(q)
+        }
+        None => None,
+    };
+    let body_text = body.into_string();
+    posts::insert(
+        c,
+        &posts::NewPost {
+            id,
+            author: me,
+            body: &body_text,
+            content_warning: &cw,
+            visibility: input.visibility,
+            reply_policy: input.reply_policy,
+            in_reply_to: parent.as_ref().map(|p| (p.id, p.author)),
+            root: parent.as_ref().map(|p| p.root).unwrap_or(id),
+            quote: quoted.as_ref().map(|q| q.id),
+            repost_of: None,
+            created_at: now,
+        },
+    )?;
+    accounts::adjust_counts(c, me, 1, 0, 0)?;
+    posts::replace_tags(c, id, &text::hashtags(&body_text))?;
+
+    let mut notified: Vec<AccountId> = vec![me];
+    if let Some(p) = &parent {
+        posts::adjust_counts(c, p.id, 1, 0, 0, 0)?;
+        // Replying addresses the author of the post replied to, so they can always see it.
+        posts::insert_mention(c, id, p.author)?;
+        if !notified.contains(&p.author) {
+            notifications::insert(c, ids.next(), p.author, NotificationKind::Reply, me, Some(id), now)?;
+            notified.push(p.author);
+        }
+    }
+    let mentioned = accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body_text))?;
+    for m in mentioned {
+        posts::insert_mention(c, id, m)?;
+        if !notified.contains(&m) {
+            notifications::insert(c, ids.next(), m, NotificationKind::Mention, me, Some(id), now)?;
+            notified.push(m);
+        }
+    }
+    if let Some(q) = &quoted {
+        posts::adjust_counts(c, q.id, 0, 0, 0, 1)?;
+        if q.author != me {
+            notifications::insert(c, ids.next(), q.author, NotificationKind::Quote, me, Some(id), now)?;
+        }
+    }
+    Ok(Created { id })
+}
+
+/// Replaces the text of the viewer's own post, keeping the old version in its history.
+pub async fn edit(core: &Core, viewer: &Viewer, id: PostId, body: &str, content_warning: &str) -> AppResult<()> {
+    let l = &core.config.limits;
+    let me = viewer.id();
+    let ids = core.ids.clone();
+    let body_raw = body.to_string();
+    let cw = domain::short_text(content_warning, l.content_warning_chars, "A content warning")?;
+    let max = l.post_chars;
+    core.db
+        .write(move |c| {
+            let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
+            if p.author != me {
+                return Err(AppError::forbidden("You can only edit your own posts."));
+            }
+            let body = PostText::parse(&body_raw, max, p.quote.is_some())?.into_string();
+            if body == p.body && cw == p.content_warning {
+                return Ok(());
+            }
+            let now = now_secs();
+            posts::edit(c, ids.next(), &p, &body, &cw, now)?;
+            posts::replace_tags(c, id, &text::hashtags(&body))?;
+            for m in accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body))? {
+                if posts::insert_mention(c, id, m)? && m != me {
+                    notifications::insert(c, ids.next(), m, NotificationKind::Mention, me, Some(id), now)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Deletes a post: its author may, and so may moderators and admins.
+pub async fn delete(core: &Core, viewer: &Viewer, id: PostId) -> AppResult<()> {
+    let me = viewer.id();
+    let staff = viewer.role().is_staff();
+    core.db
+        .write(move |c| {
+            let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
+            if p.author != me && !staff {
+                return Err(AppError::forbidden("You can only delete your own posts."));
+            }
+            for (repost, reposter) in posts::list_reposts_of(c, id)? {
+                posts::delete_repost_row(c, repost)?;
+                let _ = reposter;
+            }
+            posts::soft_delete(c, id, now_secs())?;
+            accounts::adjust_counts(c, p.author, -1, 0, 0)?;
+            if let Some(parent) = p.in_reply_to {
+                posts::adjust_counts(c, parent, -1, 0, 0, 0)?;
+            }
+            if let Some(q) = p.quote {
+                posts::adjust_counts(c, q, 0, 0, 0, -1)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {
+    let me = viewer.id();
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            let p = visible_post(c, me, id)?;
+            let now = now_secs();
+            if on {
+                if posts::insert_like(c, me, id, now)? {
+                    posts::adjust_counts(c, id, 0, 0, 1, 0)?;
+                    if p.author != me {
+                        notifications::insert(c, ids.next(), p.author, NotificationKind::Like, me, Some(id), now)?;
+                    }
+                }
+            } else if posts::delete_like(c, me, id)? {
+                posts::adjust_counts(c, id, 0, 0, -1, 0)?;
+                notifications::delete_for(c, p.author, NotificationKind::Like, me, Some(id))?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {
+    let me = viewer.id();
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            let p = visible_post(c, me, id)?;
+            let now = now_secs();
+            let existing = posts::find_repost(c, me, id)?;
+            if on {
+                if p.visibility != Visibility::Public {
+                    return Err(AppError::forbidden("Only public posts can be reposted."));
+                }
+                if existing.is_some() {
+                    return Ok(());
+                }
+                let rid = PostId(ids.next());
+                posts::insert(
+                    c,
+                    &posts::NewPost {
+                        id: rid,
+                        author: me,
+                        body: "",
+                        content_warning: "",
+                        visibility: Visibility::Public,
+                        reply_policy: ReplyPolicy::Anyone,
+                        in_reply_to: None,
+                        root: rid,
+                        quote: None,
+                        repost_of: Some(id),
+                        created_at: now,
+                    },
+                )?;
+                posts::adjust_counts(c, id, 0, 1, 0, 0)?;
+                if p.author != me {
+                    notifications::insert(c, ids.next(), p.author, NotificationKind::Repost, me, Some(id), now)?;
+                }
+            } else if let Some(rid) = existing {
+                posts::delete_repost_row(c, rid)?;
+                posts::adjust_counts(c, id, 0, -1, 0, 0)?;
+                notifications::delete_for(c, p.author, NotificationKind::Repost, me, Some(id))?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+pub async fn set_bookmark(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {
+    let me = viewer.id();
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            if on {
+                visible_post(c, me, id)?;
+                posts::insert_bookmark(c, ids.next(), me, id, now_secs())?;
+            } else {
+                posts::delete_bookmark(c, me, id)?;
+            }
+            Ok(())
+        })
+        .await
+}
+
+/// Hides (or shows again) a reply. Allowed to the author of the post it answers and to the
+/// author of the conversation's first post.
+pub async fn set_hidden(core: &Core, viewer: &Viewer, id: PostId, hidden: bool) -> AppResult<()> {
+    let me = viewer.id();
+    core.db
+        .write(move |c| {
+            let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
+            let Some(parent_id) = p.in_reply_to else {
+                return Err(AppError::invalid("Only replies can be hidden."));
+            };
+            let parent_author = posts::find_facts(c, parent_id)?.map(|x| x.author);
+            let root_author = posts::find_facts(c, p.root)?.map(|x| x.author);
+            if parent_author != Some(me) && root_author != Some(me) {
+                return Err(AppError::forbidden(
+                    "Only the author of the post or of the conversation can hide replies.",
+                ));
+            }
+            posts::set_hidden(c, id, hidden)?;
+            Ok(())
+        })
+        .await
+}
+
+/// Earlier versions of a post the viewer can see, oldest first.
+pub async fn history(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResult<Vec<PostEdit>> {
+    let me = viewer.map(|v| v.id()).unwrap_or(super::ANONYMOUS);
+    core.db
+        .read(move |c| {
+            visible_post(c, me, id)?;
+            Ok(posts::list_edits(c, id)?)
+        })
+        .await
+}

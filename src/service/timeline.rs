@@ -1,0 +1,267 @@
+//! Reading: feeds (home, public, profile, tag, bookmarks), single posts and threads, all as
+//! the viewer may see them.
+
+use std::collections::HashMap;
+
+use rusqlite::Connection;
+
+use super::accounts::Viewer;
+use super::{ANONYMOUS, Core, Page};
+use crate::domain::{AccountId, PostId};
+use crate::error::{AppError, AppResult};
+use crate::store::feeds::{self, ProfileTab};
+use crate::store::models::{FeedItem, PostView};
+use crate::store::{accounts, posts};
+
+fn viewer_id(v: Option<&Viewer>) -> AccountId {
+    v.map(|v| v.id()).unwrap_or(ANONYMOUS)
+}
+
+/// Adds the quoted post when the viewer may see it.
+fn attach_quote(c: &Connection, viewer: AccountId, post: &mut PostView) -> AppResult<()> {
+    if let Some(q) = post.quote_id
+        && let Some(qv) = posts::find_view(c, viewer, q)?
+        && !qv.deleted
+        && posts::is_visible(c, viewer, q)?
+    {
+        post.quote = Some(Box::new(qv));
+    }
+    Ok(())
+}
+
+/// Loads the posts behind feed rows; reposted originals must still be visible and present.
+fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<Vec<FeedItem>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Some(mut post) = posts::find_view(c, viewer, row.post)? else {
+            continue;
+        };
+        if post.deleted {
+            continue;
+        }
+        let reposted_by = match row.reposted_by {
+            Some(r) => {
+                if !posts::is_visible(c, viewer, post.id)? {
+                    continue;
+                }
+                accounts::find_brief(c, r)?
+            }
+            None => None,
+        };
+        attach_quote(c, viewer, &mut post)?;
+        out.push(FeedItem {
+            cursor: row.cursor,
+            post,
+            reposted_by,
+        });
+    }
+    Ok(out)
+}
+
+fn page(c: &Connection, viewer: AccountId, rows: Vec<feeds::Row>, limit: usize) -> AppResult<Page<FeedItem>> {
+    let next = if rows.len() == limit {
+        rows.last().map(|r| r.cursor)
+    } else {
+        None
+    };
+    Ok(Page {
+        items: hydrate(c, viewer, &rows)?,
+        next,
+    })
+}
+
+pub async fn home(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+    let limit = core.config.limits.page_size;
+    let me = viewer.id();
+    core.db
+        .read(move |c| {
+            let rows = feeds::home(c, me, before.unwrap_or(i64::MAX), limit)?;
+            page(c, me, rows, limit)
+        })
+        .await
+}
+
+pub async fn public(core: &Core, viewer: Option<&Viewer>, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+    let limit = core.config.limits.page_size;
+    let me = viewer_id(viewer);
+    core.db
+        .read(move |c| {
+            let rows = feeds::public(c, before.unwrap_or(i64::MAX), limit)?;
+            page(c, me, rows, limit)
+        })
+        .await
+}
+
+pub async fn profile(
+    core: &Core,
+    viewer: Option<&Viewer>,
+    author: AccountId,
+    tab: ProfileTab,
+    before: Option<i64>,
+) -> AppResult<Page<FeedItem>> {
+    let limit = core.config.limits.page_size;
+    let me = viewer_id(viewer);
+    core.db
+        .read(move |c| {
+            let rows = feeds::profile(c, me, author, tab, before.unwrap_or(i64::MAX), limit)?;
+            page(c, me, rows, limit)
+        })
+        .await
+}
+
+pub async fn tag(core: &Core, viewer: Option<&Viewer>, tag: &str, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+    let limit = core.config.limits.page_size;
+    let me = viewer_id(viewer);
+    let tag = tag.to_lowercase();
+    core.db
+        .read(move |c| {
+            let rows = feeds::tag(c, &tag, before.unwrap_or(i64::MAX), limit)?;
+            page(c, me, rows, limit)
+        })
+        .await
+}
+
+/// Bookmarked posts that are still there and still visible to the viewer.
+pub async fn bookmarks(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+    let limit = core.config.limits.page_size;
+    let me = viewer.id();
+    core.db
+        .read(move |c| {
+            let rows = feeds::bookmarks(c, me, before.unwrap_or(i64::MAX), limit)?;
+            let next = (rows.len() == limit).then(|| rows.last().map(|r| r.cursor)).flatten();
+            let mut items = Vec::new();
+            for item in hydrate(c, me, &rows)? {
+                if posts::is_visible(c, me, item.post.id)? {
+                    items.push(item);
+                }
+            }
+            Ok(Page { items, next })
+        })
+        .await
+}
+
+/// One post as the viewer sees it; NotFound when it does not exist or is not visible.
+pub async fn post(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResult<PostView> {
+    let me = viewer_id(viewer);
+    core.db
+        .read(move |c| {
+            let mut p = posts::find_view(c, me, id)?.ok_or(AppError::NotFound)?;
+            if p.repost_of.is_some() || !posts::is_visible(c, me, id)? {
+                return Err(AppError::NotFound);
+            }
+            attach_quote(c, me, &mut p)?;
+            Ok(p)
+        })
+        .await
+}
+
+#[derive(Debug, Clone)]
+pub struct ThreadNode {
+    pub post: PostView,
+    pub children: Vec<ThreadNode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Thread {
+    /// From the conversation's first post down to the parent of `post`.
+    pub ancestors: Vec<PostView>,
+    pub post: PostView,
+    pub replies: Vec<ThreadNode>,
+    /// Why the viewer may not reply, if they may not.
+    pub reply_blocked: Option<String>,
+    /// More replies exist than one page shows.
+    pub truncated: bool,
+}
+
+const MAX_ANCESTORS: usize = 100;
+
+pub async fn thread(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResult<Thread> {
+    let me = viewer_id(viewer);
+    let logged_in = viewer.is_some();
+    let limit = core.config.limits.thread_replies;
+    core.db
+        .read(move |c| {
+            let mut post = posts::find_view(c, me, id)?.ok_or(AppError::NotFound)?;
+            if post.repost_of.is_some() || !posts::is_visible(c, me, id)? {
+                return Err(AppError::NotFound);
+            }
+            attach_quote(c, me, &mut post)?;
+
+            let mut ancestors = Vec::new();
+            let mut next = post.in_reply_to;
+            while let Some(pid) = next {
+                if ancestors.len() >= MAX_ANCESTORS {
+                    break;
+                }
+                let Some(mut a) = posts::find_view(c, me, pid)? else {
+                    break;
+                };
+                if !a.deleted && !posts::is_visible(c, me, pid)? {
+                    break;
+                }
+                attach_quote(c, me, &mut a)?;
+                next = a.in_reply_to;
+                ancestors.push(a);
+            }
+            ancestors.reverse();
+
+            let ids = feeds::descendants(c, id, limit + 1)?;
+            let truncated = ids.len() > limit;
+            let mut by_parent: HashMap<PostId, Vec<PostView>> = HashMap::new();
+            for rid in ids.into_iter().take(limit) {
+                let Some(mut r) = posts::find_view(c, me, rid)? else {
+                    continue;
+                };
+                if !r.deleted && !posts::is_visible(c, me, rid)? {
+                    continue;
+                }
+                attach_quote(c, me, &mut r)?;
+                if let Some(parent) = r.in_reply_to {
+                    by_parent.entry(parent).or_default().push(r);
+                }
+            }
+            let replies = build_tree(id, &mut by_parent);
+
+            let reply_blocked = if !logged_in {
+                Some("Log in to reply.".to_string())
+            } else if post.deleted {
+                Some("This post was deleted.".to_string())
+            } else {
+                match posts::find_facts(c, id)? {
+                    Some(facts) => match super::posts::check_reply_allowed(c, &facts, me) {
+                        Ok(()) => None,
+                        Err(AppError::Forbidden(why)) => Some(why),
+                        Err(e) => return Err(e),
+                    },
+                    None => Some("This post was deleted.".to_string()),
+                }
+            };
+            Ok(Thread {
+                ancestors,
+                post,
+                replies,
+                reply_blocked,
+                truncated,
+            })
+        })
+        .await
+}
+
+/// Children in time order; a deleted reply stays only as a placeholder above live replies.
+fn build_tree(parent: PostId, by_parent: &mut HashMap<PostId, Vec<PostView>>) -> Vec<ThreadNode> {
+    let Some(children) = by_parent.remove(&parent) else {
+        return Vec::new();
+    };
+    let mut out = Vec::with_capacity(children.len());
+    for child in children {
+        let grand = build_tree(child.id, by_parent);
+        if child.deleted && grand.is_empty() {
+            continue;
+        }
+        out.push(ThreadNode {
+            post: child,
+            children: grand,
+        });
+    }
+    out
+}

@@ -1,0 +1,288 @@
+//! The database handle: one writer thread that group-commits and a pool of readers.
+//!
+//! Every write is a closure sent to the writer thread. The thread takes all queued closures,
+//! runs each inside its own SAVEPOINT (so one failing write does not spoil the others) in a
+//! single transaction, commits once (one fsync under `synchronous=FULL`), and only then answers
+//! the callers. A write is acknowledged only after it is durable.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use anyhow::{Context, bail};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::error::{AppError, AppResult};
+
+/// Finishes one write once the batch's commit has succeeded (`true`) or failed.
+type Finish = Box<dyn FnOnce(bool) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> Finish + Send>;
+
+enum Msg {
+    Write(Job),
+    Shutdown,
+}
+
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    readers: r2d2::Pool<SqliteConnectionManager>,
+    writer: Mutex<Option<mpsc::Sender<Msg>>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+pub struct Options {
+    pub readers: u32,
+    pub group_commit_max: usize,
+    pub synchronous_full: bool,
+}
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(include_str!("../../migrations/0001_initial.sql"))])
+}
+
+/// How many migrations this binary knows; the database's `user_version` must not exceed it.
+fn known_version() -> i64 {
+    1
+}
+
+fn pragmas(conn: &Connection, synchronous_full: bool) -> rusqlite::Result<()> {
+    conn.execute_batch(if synchronous_full {
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;"
+    } else {
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;"
+    })
+}
+
+impl Db {
+    /// Opens (creating if needed) the database, applies migrations and starts the writer.
+    pub fn open(path: &Path, opts: Options) -> anyhow::Result<Db> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("creating data directory {}", dir.display()))?;
+        }
+        let mut conn = Connection::open(path)
+            .with_context(|| format!("opening database {}", path.display()))?;
+        conn.execute_batch("PRAGMA journal_mode = WAL;")
+            .context("switching the database to WAL")?;
+        pragmas(&conn, opts.synchronous_full)?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > known_version() {
+            bail!(
+                "the database at {} has schema version {version}, but this weft binary only \
+                 knows versions up to {}: it was written by a newer weft. Run that newer \
+                 version (or restore a backup made with this one).",
+                path.display(),
+                known_version()
+            );
+        }
+        migrations()
+            .to_latest(&mut conn)
+            .context("applying database migrations")?;
+
+        let sync_full = opts.synchronous_full;
+        let manager = SqliteConnectionManager::file(path).with_init(move |c| {
+            pragmas(c, sync_full)?;
+            c.execute_batch("PRAGMA query_only = ON;")
+        });
+        let readers = r2d2::Pool::builder()
+            .max_size(opts.readers)
+            .min_idle(Some(1))
+            .build(manager)
+            .context("opening database readers")?;
+
+        let (tx, rx) = mpsc::channel::<Msg>();
+        let max = opts.group_commit_max;
+        let thread = std::thread::Builder::new()
+            .name("weft-db-writer".into())
+            .spawn(move || writer_loop(conn, rx, max))
+            .context("starting the database writer")?;
+        Ok(Db {
+            inner: Arc::new(Inner {
+                readers,
+                writer: Mutex::new(Some(tx)),
+                thread: Mutex::new(Some(thread)),
+            }),
+        })
+    }
+
+    /// Runs `f` on the writer thread inside a transaction shared with other queued writes.
+    /// `f`'s changes are rolled back alone if it returns an error. Resolves after the commit.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel::<AppResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |committed| {
+                let out = match result {
+                    Ok(v) if committed => Ok(v),
+                    Ok(_) => Err(AppError::Internal(anyhow::anyhow!("commit failed"))),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.send(out);
+            })
+        });
+        self.send(job)?;
+        rx.await.map_err(|_| AppError::Unavailable)?
+    }
+
+    /// The same as [`Db::write`] for code that is already on a blocking thread (CLI commands).
+    pub fn write_blocking<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        let (tx, rx) = mpsc::channel::<AppResult<T>>();
+        let job: Job = Box::new(move |conn| {
+            let result = in_savepoint(conn, f);
+            Box::new(move |committed| {
+                let out = match result {
+                    Ok(v) if committed => Ok(v),
+                    Ok(_) => Err(AppError::Internal(anyhow::anyhow!("commit failed"))),
+                    Err(e) => Err(e),
+                };
+                let _ = tx.send(out);
+            })
+        });
+        self.send(job)?;
+        rx.recv().map_err(|_| AppError::Unavailable)?
+    }
+
+    fn send(&self, job: Job) -> AppResult<()> {
+        let guard = self
+            .inner
+            .writer
+            .lock()
+            .map_err(|_| AppError::Unavailable)?;
+        match guard.as_ref() {
+            Some(s) => s.send(Msg::Write(job)).map_err(|_| AppError::Unavailable),
+            None => Err(AppError::Unavailable),
+        }
+    }
+
+    /// Runs `f` with a read-only connection on the blocking pool.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        let pool = self.inner.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = pool
+                .get()
+                .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader pool")))?;
+            f(&conn)
+        })
+        .await
+        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader task")))?
+    }
+
+    /// A read for code that is already on a blocking thread.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
+        let conn = self
+            .inner
+            .readers
+            .get()
+            .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader pool")))?;
+        f(&conn)
+    }
+
+    /// Finishes queued writes, stops the writer and closes its connection. Later writes fail
+    /// with `Unavailable`. Safe to call more than once.
+    pub fn close(&self) {
+        if let Ok(mut w) = self.inner.writer.lock()
+            && let Some(s) = w.take()
+        {
+            let _ = s.send(Msg::Shutdown);
+        }
+        if let Ok(mut t) = self.inner.thread.lock()
+            && let Some(h) = t.take()
+        {
+            let _ = h.join();
+        }
+    }
+}
+
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
+    conn.execute_batch("SAVEPOINT w")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE w")?;
+            Ok(v)
+        }
+        Err(e) => {
+            if let Err(rb) = conn.execute_batch("ROLLBACK TO w; RELEASE w") {
+                tracing::error!("rolling back a failed write: {rb}");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max: usize) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max);
+    let mut shutting_down = false;
+    while !shutting_down {
+        match rx.recv() {
+            Ok(Msg::Write(j)) => batch.push(j),
+            Ok(Msg::Shutdown) | Err(_) => break,
+        }
+        while batch.len() < max {
+            match rx.try_recv() {
+                Ok(Msg::Write(j)) => batch.push(j),
+                Ok(Msg::Shutdown) => {
+                    shutting_down = true;
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        run_batch(&conn, &mut batch);
+    }
+    // Writes queued behind the shutdown message still get done.
+    while let Ok(Msg::Write(j)) = rx.try_recv() {
+        batch.push(j);
+    }
+    run_batch(&conn, &mut batch);
+    if let Err(e) = conn.execute_batch("PRAGMA optimize;") {
+        tracing::warn!("PRAGMA optimize at close: {e}");
+    }
+    if let Err((_, e)) = conn.close() {
+        tracing::error!("closing the database: {e}");
+    }
+}
+
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    if batch.is_empty() {
+        return;
+    }
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        tracing::error!("starting a write transaction: {e}");
+        for job in batch.drain(..) {
+            // Without a transaction the job's savepoint would autocommit; fail it instead.
+            drop(job);
+        }
+        return;
+    }
+    let finishers: Vec<Finish> = batch.drain(..).map(|job| job(conn)).collect();
+    let committed = match conn.execute_batch("COMMIT") {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::error!("committing a write batch: {e}");
+            let _ = conn.execute_batch("ROLLBACK");
+            false
+        }
+    };
+    for f in finishers {
+        f(committed);
+    }
+}

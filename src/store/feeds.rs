@@ -1,0 +1,149 @@
+//! Feed queries. Each returns one page of raw rows, newest first, by keyset on the row id
+//! (never OFFSET): `(cursor, shown post, reposter)`. Visibility to the viewer is part of the SQL
+//! for the row itself; a reposted original is checked by the caller after hydration.
+
+use rusqlite::{Connection, params};
+
+use super::posts::VISIBLE_TO_VIEWER;
+use crate::domain::{AccountId, PostId};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub cursor: i64,
+    pub post: PostId,
+    pub reposted_by: Option<AccountId>,
+}
+
+fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    let id: i64 = r.get(0)?;
+    let repost_of: Option<i64> = r.get(1)?;
+    let author: i64 = r.get(2)?;
+    Ok(match repost_of {
+        Some(orig) => Row {
+            cursor: id,
+            post: PostId(orig),
+            reposted_by: Some(AccountId(author)),
+        },
+        None => Row {
+            cursor: id,
+            post: PostId(id),
+            reposted_by: None,
+        },
+    })
+}
+
+/// Posts and reposts by the people `viewer` follows and by `viewer`. Replies show when they
+/// answer the viewer, someone the viewer follows, or the replier themself (as Mastodon does).
+pub fn home(conn: &Connection, viewer: AccountId, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
+         SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+         WHERE p.author_id IN authors AND p.id < ?2 AND p.deleted_at IS NULL
+           AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
+                OR p.in_reply_to_author_id IN authors)
+           AND {VISIBLE_TO_VIEWER}
+         ORDER BY p.id DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![viewer.0, before, limit as i64], map_row)?;
+    rows.collect()
+}
+
+/// Public top-level posts on the instance.
+pub fn public(conn: &Connection, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+         WHERE p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
+           AND p.deleted_at IS NULL AND p.id < ?1
+         ORDER BY p.id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![before, limit as i64], map_row)?;
+    rows.collect()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileTab {
+    Posts,
+    WithReplies,
+    Reposts,
+}
+
+impl ProfileTab {
+    pub fn parse(s: Option<&str>) -> ProfileTab {
+        match s {
+            Some("replies") => ProfileTab::WithReplies,
+            Some("reposts") => ProfileTab::Reposts,
+            _ => ProfileTab::Posts,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProfileTab::Posts => "posts",
+            ProfileTab::WithReplies => "replies",
+            ProfileTab::Reposts => "reposts",
+        }
+    }
+}
+
+pub fn profile(
+    conn: &Connection,
+    viewer: AccountId,
+    author: AccountId,
+    tab: ProfileTab,
+    before: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<Row>> {
+    let filter = match tab {
+        ProfileTab::Posts => "p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL",
+        ProfileTab::WithReplies => "p.repost_of_id IS NULL",
+        ProfileTab::Reposts => "p.repost_of_id IS NOT NULL",
+    };
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+         WHERE p.author_id = ?2 AND p.id < ?3 AND p.deleted_at IS NULL AND {filter}
+           AND {VISIBLE_TO_VIEWER}
+         ORDER BY p.id DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![viewer.0, author.0, before, limit as i64], map_row)?;
+    rows.collect()
+}
+
+/// Public posts carrying a hashtag.
+pub fn tag(conn: &Connection, tag: &str, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.repost_of_id, p.author_id FROM post_tags t JOIN posts p ON p.id = t.post_id
+         WHERE t.tag = ?1 AND t.post_id < ?2 AND p.visibility = 0 AND p.deleted_at IS NULL
+         ORDER BY t.post_id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![tag, before, limit as i64], map_row)?;
+    rows.collect()
+}
+
+/// The viewer's bookmarks, newest bookmark first; the cursor is the bookmark's id.
+pub fn bookmarks(conn: &Connection, viewer: AccountId, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT b.id, b.post_id FROM bookmarks b WHERE b.account_id = ?1 AND b.id < ?2
+         ORDER BY b.id DESC LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![viewer.0, before, limit as i64], |r| {
+        Ok(Row {
+            cursor: r.get(0)?,
+            post: PostId(r.get(1)?),
+            reposted_by: None,
+        })
+    })?;
+    rows.collect()
+}
+
+/// Every reply below `post`, at any depth, oldest first, at most `limit`.
+pub fn descendants(conn: &Connection, post: PostId, limit: usize) -> rusqlite::Result<Vec<PostId>> {
+    let mut stmt = conn.prepare_cached(
+        "WITH RECURSIVE d(id) AS (
+            SELECT id FROM posts WHERE in_reply_to_id = ?1
+            UNION ALL
+            SELECT p.id FROM posts p JOIN d ON p.in_reply_to_id = d.id
+         )
+         SELECT id FROM d ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![post.0, limit as i64], |r| Ok(PostId(r.get(0)?)))?;
+    rows.collect()
+}

@@ -1,0 +1,108 @@
+//! The admin page: instance settings, sign-up approvals, roles and verified badges.
+
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+use super::extract::{CsrfForm, Ctx};
+use super::views::Notice;
+use super::views::pages::{self, AdminPage};
+use super::{html, see_other};
+use crate::domain::Role;
+use crate::error::{AppError, AppResult};
+use crate::service::admin::{self, SettingsInput};
+
+#[derive(Deserialize, Default)]
+pub struct AdminQuery {
+    before: Option<i64>,
+    done: Option<String>,
+}
+
+pub async fn show(ctx: Ctx, q: web::Query<AdminQuery>) -> AppResult<HttpResponse> {
+    let v = ctx.require_viewer()?;
+    if !v.role().is_staff() {
+        return Err(AppError::forbidden("Only moderators and admins can see this page."));
+    }
+    let accounts = admin::list_accounts(&ctx.core, v, false, q.before).await?;
+    let pending = admin::list_accounts(&ctx.core, v, true, None).await?;
+    let notice = q.done.as_deref().map(|_| Notice::Info("Saved."));
+    Ok(html(pages::admin(
+        &ctx,
+        &AdminPage {
+            accounts: &accounts,
+            pending: &pending.items,
+            notice,
+        },
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    registration: String,
+    login_required: Option<String>,
+}
+
+pub async fn save_settings(ctx: Ctx, form: CsrfForm<SettingsForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    admin::update_settings(
+        &ctx.core,
+        v,
+        SettingsInput {
+            name: f.name,
+            description: f.description,
+            registration: f.registration,
+            login_required: f.login_required.is_some(),
+        },
+    )
+    .await?;
+    Ok(see_other("/admin?done=settings"))
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_role(ctx: Ctx, name: web::Path<String>, form: CsrfForm<RoleForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    let role = Role::parse(&f.role)?;
+    admin::set_role(&ctx.core, Some(v), &name, role).await?;
+    Ok(see_other("/admin?done=role"))
+}
+
+#[derive(Deserialize)]
+pub struct OnForm {
+    on: Option<String>,
+}
+
+pub async fn verify(ctx: Ctx, name: web::Path<String>, form: CsrfForm<OnForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    admin::set_verified(&ctx.core, v, &name, f.on.as_deref() != Some("0")).await?;
+    Ok(see_other("/admin?done=verify"))
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn approve(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+    form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    admin::decide_signup(&ctx.core, v, &name, true).await?;
+    Ok(see_other("/admin?done=approve"))
+}
+
+pub async fn reject(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+    form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    admin::decide_signup(&ctx.core, v, &name, false).await?;
+    Ok(see_other("/admin?done=reject"))
+}
+

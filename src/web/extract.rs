@@ -1,0 +1,221 @@
+//! Request extractors: `Ctx` (who is asking, their CSRF token, what the layout needs) and
+//! `CsrfForm<T>` (a form body that can only be read after its CSRF token is checked).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::web::Data;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+
+use crate::error::{AppError, AppResult};
+use crate::service::accounts::{self, Client, Viewer};
+use crate::service::{Core, InstanceSettings, follows, notifications};
+
+pub const SESSION_COOKIE: &str = "weft_session";
+pub const CSRF_COOKIE: &str = "weft_csrf";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// The CSRF token of a visitor without a session; set by middleware when the cookie is new.
+#[derive(Clone)]
+pub struct AnonCsrf(pub String);
+
+/// Everything about the current request that pages and handlers need.
+pub struct Ctx {
+    pub core: Data<Core>,
+    pub viewer: Option<Viewer>,
+    pub csrf: String,
+    pub unread: i64,
+    pub follow_requests: i64,
+    pub settings: InstanceSettings,
+    pub path: String,
+    pub htmx: bool,
+    pub client: Client,
+}
+
+impl Ctx {
+    pub fn require_viewer(&self) -> AppResult<&Viewer> {
+        self.viewer.as_ref().ok_or(AppError::Unauthorized)
+    }
+    pub fn is_admin(&self) -> bool {
+        self.viewer
+            .as_ref()
+            .is_some_and(|v| v.role() == crate::domain::Role::Admin)
+    }
+    pub fn is_staff(&self) -> bool {
+        self.viewer.as_ref().is_some_and(|v| v.role().is_staff())
+    }
+    pub fn viewer_id(&self) -> Option<crate::domain::AccountId> {
+        self.viewer.as_ref().map(|v| v.id())
+    }
+}
+
+/// Pages that stay readable when an admin requires login to read.
+fn open_without_login(path: &str) -> bool {
+    matches!(path, "/login" | "/signup" | "/healthz") || path.starts_with("/static/")
+}
+
+pub fn client_of(req: &HttpRequest) -> Client {
+    Client {
+        ip: req
+            .peer_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+        user_agent: req
+            .headers()
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string(),
+    }
+}
+
+impl FromRequest for Ctx {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Ctx, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let core = req.app_data::<Data<Core>>().cloned();
+        let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+        let anon = req
+            .extensions()
+            .get::<AnonCsrf>()
+            .map(|a| a.0.clone())
+            .or_else(|| req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()))
+            .unwrap_or_default();
+        let path = req.path().to_string();
+        let htmx = req.headers().contains_key("HX-Request");
+        let client = client_of(req);
+        Box::pin(async move {
+            let core = core.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
+            let viewer = match token {
+                Some(t) => accounts::viewer_for_token(&core, &t).await?,
+                None => None,
+            };
+            let settings = core.settings();
+            if settings.login_required && viewer.is_none() && !open_without_login(&path) {
+                return Err(AppError::Unauthorized);
+            }
+            let (unread, follow_requests) = match &viewer {
+                Some(v) if !htmx => (
+                    notifications::unread_count(&core, v).await?,
+                    if v.account.locked {
+                        follows::count_requests(&core, v).await?
+                    } else {
+                        0
+                    },
+                ),
+                _ => (0, 0),
+            };
+            let csrf = viewer.as_ref().map(|v| v.csrf.clone()).unwrap_or(anon);
+            Ok(Ctx {
+                core,
+                viewer,
+                csrf,
+                unread,
+                follow_requests,
+                settings,
+                path,
+                htmx,
+                client,
+            })
+        })
+    }
+}
+
+/// A url-encoded form body, size-limited, whose fields are only available through
+/// [`CsrfForm::verify`] so that no handler can forget the CSRF check.
+pub struct CsrfForm<T> {
+    body: actix_web::web::Bytes,
+    header_token: Option<String>,
+    _t: std::marker::PhantomData<T>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenOnly {
+    csrf: Option<String>,
+}
+
+impl<T: DeserializeOwned> CsrfForm<T> {
+    /// Checks the token against the requester's and parses the form.
+    pub fn verify(self, ctx: &Ctx) -> AppResult<T> {
+        let sent = match self.header_token {
+            Some(t) => Some(t),
+            None => serde_urlencoded::from_bytes::<TokenOnly>(&self.body)
+                .ok()
+                .and_then(|t| t.csrf),
+        };
+        match sent {
+            Some(t) if !ctx.csrf.is_empty() && constant_time_eq(t.as_bytes(), ctx.csrf.as_bytes()) => {}
+            _ => return Err(AppError::Csrf),
+        }
+        serde_urlencoded::from_bytes::<T>(&self.body).map_err(|_| {
+            AppError::invalid("The form was incomplete or malformed. Reload the page and try again.")
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl<T: 'static> FromRequest for CsrfForm<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<CsrfForm<T>, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req
+            .app_data::<Data<Core>>()
+            .map(|c| c.config.limits.form_bytes)
+            .unwrap_or(64 * 1024);
+        let header_token = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let ct_ok = req
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let declared = req
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if !ct_ok {
+                return Err(AppError::invalid("Send this form as a normal web form."));
+            }
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::TooLarge);
+            }
+            let mut body = actix_web::web::BytesMut::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk.map_err(|_| AppError::invalid("The upload was interrupted."))?;
+                if body.len() + chunk.len() > limit {
+                    return Err(AppError::TooLarge);
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(CsrfForm {
+                body: body.freeze(),
+                header_token,
+                _t: std::marker::PhantomData,
+            })
+        })
+    }
+}
+
+/// `?before=ID` on every paginated page.
+#[derive(serde::Deserialize, Default)]
+pub struct PageQuery {
+    pub before: Option<i64>,
+    pub tab: Option<String>,
+}

@@ -1,0 +1,52 @@
+//! Feed pages: home, public, tag, bookmarks, notifications.
+
+use actix_web::{HttpResponse, web};
+
+use super::extract::{CsrfForm, Ctx, PageQuery};
+use super::views::components::ComposeState;
+use super::views::pages;
+use super::{html, see_other};
+use crate::error::AppResult;
+use crate::service::{notifications, timeline};
+
+/// `/` is the home feed for people logged in, and the public feed for everyone else.
+pub async fn home(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let Some(v) = &ctx.viewer else {
+        return public(ctx, q).await;
+    };
+    let page = timeline::home(&ctx.core, v, q.before).await?;
+    Ok(html(pages::home(&ctx, &ComposeState::default(), &page)))
+}
+
+pub async fn public(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let page = timeline::public(&ctx.core, ctx.viewer.as_ref(), q.before).await?;
+    Ok(html(pages::public(&ctx, &page)))
+}
+
+pub async fn tag(ctx: Ctx, tag: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let tag = tag.into_inner().to_lowercase();
+    let page = timeline::tag(&ctx.core, ctx.viewer.as_ref(), &tag, q.before).await?;
+    Ok(html(pages::tag(&ctx, &tag, &page)))
+}
+
+pub async fn bookmarks(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let v = ctx.require_viewer()?;
+    let page = timeline::bookmarks(&ctx.core, v, q.before).await?;
+    Ok(html(pages::bookmarks(&ctx, &page)))
+}
+
+pub async fn notifications(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+    let v = ctx.require_viewer()?;
+    let page = notifications::list(&ctx.core, v, q.before).await?;
+    Ok(html(pages::notifications(&ctx, &page)))
+}
+
+#[derive(serde::Deserialize)]
+pub struct Empty {}
+
+pub async fn mark_read(ctx: Ctx, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+    form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    notifications::mark_all_read(&ctx.core, v).await?;
+    Ok(see_other("/notifications"))
+}

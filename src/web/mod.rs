@@ -1,0 +1,160 @@
+//! HTML routes over the services, one file per area. Handlers are thin: extract, call one
+//! service, render a view or redirect. No SQL here, and no imports from `api` or `federation`.
+
+pub mod admin;
+pub mod auth;
+pub mod extract;
+pub mod feeds;
+pub mod middleware;
+pub mod posts;
+pub mod profiles;
+pub mod settings;
+pub mod views;
+
+use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError, web};
+use maud::Markup;
+
+use crate::error::{AppError, AppResult};
+use crate::service::Core;
+use extract::SESSION_COOKIE;
+
+/// Registers every HTML route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz))
+        .route("/static/{file}", web::get().to(static_file))
+        .route("/", web::get().to(feeds::home))
+        .route("/public", web::get().to(feeds::public))
+        .route("/tags/{tag}", web::get().to(feeds::tag))
+        .route("/bookmarks", web::get().to(feeds::bookmarks))
+        .route("/notifications", web::get().to(feeds::notifications))
+        .route("/notifications/read", web::post().to(feeds::mark_read))
+        .route("/compose", web::get().to(posts::compose))
+        .route("/posts", web::post().to(posts::create))
+        .route("/posts/{id}/like", web::post().to(posts::like))
+        .route("/posts/{id}/repost", web::post().to(posts::repost))
+        .route("/posts/{id}/bookmark", web::post().to(posts::bookmark))
+        .route("/posts/{id}/hide", web::post().to(posts::hide))
+        .route("/posts/{id}/edit", web::post().to(posts::save_edit))
+        .route("/posts/{id}/delete", web::get().to(posts::confirm_delete))
+        .route("/posts/{id}/delete", web::post().to(posts::delete))
+        .route("/login", web::get().to(auth::login_page))
+        .route("/login", web::post().to(auth::login))
+        .route("/signup", web::get().to(auth::signup_page))
+        .route("/signup", web::post().to(auth::signup))
+        .route("/logout", web::post().to(auth::logout))
+        .route("/settings", web::get().to(settings::show))
+        .route("/settings/profile", web::post().to(settings::save_profile))
+        .route("/settings/password", web::post().to(settings::change_password))
+        .route("/settings/logout_others", web::post().to(settings::logout_others))
+        .route("/follow_requests", web::get().to(profiles::requests))
+        .route("/follow_requests/{name}/accept", web::post().to(profiles::accept))
+        .route("/follow_requests/{name}/reject", web::post().to(profiles::reject))
+        .route("/admin", web::get().to(admin::show))
+        .route("/admin/settings", web::post().to(admin::save_settings))
+        .route("/admin/accounts/{name}/role", web::post().to(admin::set_role))
+        .route("/admin/accounts/{name}/verify", web::post().to(admin::verify))
+        .route("/admin/accounts/{name}/approve", web::post().to(admin::approve))
+        .route("/admin/accounts/{name}/reject", web::post().to(admin::reject))
+        .route("/@{name}", web::get().to(profiles::show))
+        .route("/@{name}/followers", web::get().to(profiles::followers))
+        .route("/@{name}/following", web::get().to(profiles::following))
+        .route("/@{name}/follow", web::post().to(profiles::follow))
+        .route("/@{name}/unfollow", web::post().to(profiles::unfollow))
+        .route("/@{name}/remove_follower", web::post().to(profiles::remove_follower))
+        .route("/@{name}/{id}", web::get().to(posts::thread))
+        .route("/@{name}/{id}/edit", web::get().to(posts::edit_page))
+        .route("/@{name}/{id}/history", web::get().to(posts::history));
+}
+
+pub async fn not_found() -> AppResult<HttpResponse> {
+    Err(AppError::NotFound)
+}
+
+async fn healthz(core: web::Data<Core>) -> HttpResponse {
+    let ok = core
+        .db
+        .read(|c| Ok(c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+        .await
+        .is_ok();
+    if ok {
+        HttpResponse::Ok().content_type("text/plain").body("ok")
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable")
+    }
+}
+
+async fn static_file(path: web::Path<String>) -> AppResult<HttpResponse> {
+    let (asset, immutable) = crate::assets::get(&path).ok_or(AppError::NotFound)?;
+    let cache = if immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    Ok(HttpResponse::Ok()
+        .content_type(asset.content_type)
+        .insert_header((header::CACHE_CONTROL, cache))
+        .body(asset.bytes.into_owned()))
+}
+
+pub fn html(m: Markup) -> HttpResponse {
+    html_status(StatusCode::OK, m)
+}
+
+pub fn html_status(status: StatusCode, m: Markup) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .body(m.into_string())
+}
+
+/// 303 to a path on this site.
+pub fn see_other(path: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, path.to_string()))
+        .finish()
+}
+
+/// A local path to go back to; anything that could leave the site falls back to `default`.
+pub fn safe_back(back: Option<&str>, default: &str) -> String {
+    match back {
+        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
+        _ => default.to_string(),
+    }
+}
+
+/// The message to show inside a form for errors the person can fix; None for the rest,
+/// which go to the error page.
+pub fn form_error(e: &AppError) -> Option<(StatusCode, String)> {
+    match e {
+        AppError::Invalid(_)
+        | AppError::Forbidden(_)
+        | AppError::Conflict(_)
+        | AppError::RateLimited { .. } => Some((e.status_code(), e.public_message().1)),
+        _ => None,
+    }
+}
+
+pub fn session_cookie(core: &Core, token: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .secure(core.urls.secure())
+        .same_site(SameSite::Lax)
+        .max_age(CookieDuration::days(60))
+        .finish()
+}
+
+pub fn clear_session_cookie(core: &Core) -> Cookie<'static> {
+    let mut c = session_cookie(core, "");
+    c.make_removal();
+    c
+}
+
+/// Parses a post id from a path segment; anything else is simply not found.
+pub fn parse_post_id(s: &str) -> AppResult<crate::domain::PostId> {
+    s.parse().map_err(|_| AppError::NotFound)
+}

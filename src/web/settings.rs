@@ -1,0 +1,136 @@
+//! The settings page: profile, password, sessions.
+
+use std::collections::HashMap;
+
+use actix_web::HttpResponse;
+use serde::Deserialize;
+
+use super::extract::{CsrfForm, Ctx};
+use super::views::Notice;
+use super::views::pages::{self, ProfileFormState, SettingsPage};
+use super::{form_error, html, html_status, see_other};
+use crate::error::AppResult;
+use crate::service::accounts::{self, ProfileInput, Viewer};
+
+fn profile_state(v: &Viewer) -> ProfileFormState {
+    ProfileFormState {
+        display_name: v.account.display_name.clone(),
+        bio: v.account.bio.clone(),
+        fields: v.account.fields.clone(),
+        locked: v.account.locked,
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    saved: Option<String>,
+}
+
+pub async fn show(ctx: Ctx, q: actix_web::web::Query<SettingsQuery>) -> AppResult<HttpResponse> {
+    let v = ctx.require_viewer()?;
+    let sessions = accounts::sessions(&ctx.core, v).await?;
+    let msg = match q.saved.as_deref() {
+        Some("profile") => Some(Notice::Info("Your profile was saved.")),
+        Some("password") => Some(Notice::Info(
+            "Your password was changed, and your other sessions were logged out.",
+        )),
+        Some("sessions") => Some(Notice::Info("All your other sessions were logged out.")),
+        _ => None,
+    };
+    Ok(html(pages::settings(
+        &ctx,
+        &SettingsPage {
+            profile: profile_state(v),
+            sessions: &sessions,
+            notice: msg,
+            section_error: None,
+        },
+    )))
+}
+
+pub async fn save_profile(ctx: Ctx, form: CsrfForm<HashMap<String, String>>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    let max = ctx.core.config.limits.profile_fields;
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let fields: Vec<(String, String)> = (0..max)
+        .map(|i| (get(&format!("field_name_{i}")), get(&format!("field_value_{i}"))))
+        .collect();
+    let input = ProfileInput {
+        display_name: get("display_name"),
+        bio: get("bio"),
+        fields: fields.clone(),
+        locked: f.get("locked").is_some_and(|x| x == "1" || x == "on"),
+    };
+    let kept = ProfileFormState {
+        display_name: input.display_name.clone(),
+        bio: input.bio.clone(),
+        fields,
+        locked: input.locked,
+    };
+    match accounts::update_profile(&ctx.core, v, input).await {
+        Ok(()) => Ok(see_other("/settings?saved=profile")),
+        Err(e) => {
+            let Some((status, msg)) = form_error(&e) else {
+                return Err(e);
+            };
+            let sessions = accounts::sessions(&ctx.core, v).await?;
+            Ok(html_status(
+                status,
+                pages::settings(
+                    &ctx,
+                    &SettingsPage {
+                        profile: kept,
+                        sessions: &sessions,
+                        notice: None,
+                        section_error: Some(("profile", msg)),
+                    },
+                ),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change_password(ctx: Ctx, form: CsrfForm<PasswordForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    match accounts::change_password(&ctx.core, v, &f.current_password, &f.new_password).await {
+        Ok(()) => Ok(see_other("/settings?saved=password")),
+        Err(e) => {
+            let Some((status, msg)) = form_error(&e) else {
+                return Err(e);
+            };
+            let sessions = accounts::sessions(&ctx.core, v).await?;
+            Ok(html_status(
+                status,
+                pages::settings(
+                    &ctx,
+                    &SettingsPage {
+                        profile: profile_state(v),
+                        sessions: &sessions,
+                        notice: None,
+                        section_error: Some(("password", msg)),
+                    },
+                ),
+            ))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Empty {}
+
+pub async fn logout_others(ctx: Ctx, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+    form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    accounts::logout_others(&ctx.core, v).await?;
+    Ok(see_other("/settings?saved=sessions"))
+}

@@ -1,0 +1,394 @@
+//! Reusable pieces: avatars, names and badges, post cards and their actions, the composer,
+//! account rows, "Load older".
+
+use maud::{Markup, html};
+
+use super::icons;
+use crate::domain::text::{self, Segment};
+use crate::domain::{PostId, ReplyPolicy, Visibility};
+use crate::store::models::{Account, AccountBrief, FeedItem, PostView, Relationship};
+use crate::urls::Urls;
+use crate::web::extract::Ctx;
+
+fn hue_class(name: &str) -> String {
+    let h = name
+        .bytes()
+        .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
+    format!("av-{}", h % 8)
+}
+
+/// A default avatar: the first letter on a colour picked from the username.
+pub fn avatar(username: &str, display: &str, size: &str) -> Markup {
+    let initial: String = display
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .or_else(|| username.chars().next())
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    html! {
+        a class=(format!("avatar {} {}", hue_class(username), size)) href=(Urls::profile(username)) aria-hidden="true" tabindex="-1" {
+            (initial)
+        }
+    }
+}
+
+pub fn verified_badge(ctx: &Ctx) -> Markup {
+    let label = format!("Verified by {}", ctx.core.urls.host());
+    html! {
+        span.verified tabindex="0" role="img" aria-label=(label) title=(label) data-tip=(label) {
+            (icons::verified())
+        }
+    }
+}
+
+/// Display name with badge, then @handle.
+pub fn name_line(ctx: &Ctx, a: &AccountBrief) -> Markup {
+    html! {
+        a.name href=(Urls::profile(&a.username)) {
+            bdi { (a.name()) }
+        }
+        @if a.verified { (verified_badge(ctx)) }
+        span.handle { "@" (a.username) }
+    }
+}
+
+/// Post text with links, mentions and tags as links and line breaks kept. All text escaped.
+pub fn rich_text(body: &str) -> Markup {
+    html! {
+        @for seg in text::segments(body) {
+            @match seg {
+                Segment::Text(t) => (t),
+                Segment::Newline => br;,
+                Segment::Link(url) => a href=(url) rel="nofollow noopener ugc" target="_blank" { (text::display_url(url)) },
+                Segment::Mention { raw, name, domain: None } => a.mention href=(Urls::profile(&name.to_ascii_lowercase())) { (raw) },
+                Segment::Mention { raw, .. } => span.mention { (raw) },
+                Segment::Hashtag { raw, tag } => a.hashtag href=(Urls::tag(&tag.to_lowercase())) { (raw) },
+            }
+        }
+    }
+}
+
+fn visibility_icon(v: Visibility) -> Markup {
+    match v {
+        Visibility::Public => html! {},
+        Visibility::Followers => html! { span.vis title=(v.label()) aria-label=(v.label()) { (icons::lock()) } },
+        Visibility::Mentioned => html! { span.vis title=(v.label()) aria-label=(v.label()) { (icons::mail()) } },
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CardMode {
+    Feed,
+    Focus,
+    Embedded,
+}
+
+pub struct CardOpts {
+    pub mode: CardMode,
+    /// The viewer may hide this reply (they wrote the post it answers or the conversation).
+    pub can_hide: bool,
+}
+
+impl Default for CardOpts {
+    fn default() -> Self {
+        CardOpts {
+            mode: CardMode::Feed,
+            can_hide: false,
+        }
+    }
+}
+
+pub fn feed_item(ctx: &Ctx, item: &FeedItem) -> Markup {
+    html! {
+        @if let Some(by) = &item.reposted_by {
+            div.repost-wrap {
+                p.repost-line { (icons::repost()) a href=(Urls::profile(&by.username)) { bdi { (by.name()) } } " reposted" }
+                (post_card(ctx, &item.post, &CardOpts::default()))
+            }
+        } @else {
+            (post_card(ctx, &item.post, &CardOpts::default()))
+        }
+    }
+}
+
+pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
+    let url = Urls::post(&p.author.username, p.id);
+    let classes = match opts.mode {
+        CardMode::Feed => "post",
+        CardMode::Focus => "post focus",
+        CardMode::Embedded => "post embedded",
+    };
+    if p.deleted {
+        return html! {
+            article class=(classes) id=(format!("p-{}", p.id)) {
+                p.deleted-note { "This post was deleted." }
+            }
+        };
+    }
+    html! {
+        article class=(classes) id=(format!("p-{}", p.id)) aria-label=(format!("Post by {}", p.author.name())) {
+            div.post-head {
+                (avatar(&p.author.username, &p.author.display_name, if opts.mode == CardMode::Embedded { "small" } else { "" }))
+                div.post-meta {
+                    div.who { (name_line(ctx, &p.author)) }
+                    div.when {
+                        a.permalink href=(url) { (super::time(p.created_at)) }
+                        @if p.edited_at.is_some() {
+                            " · " a.edited href=(format!("{url}/history")) title="See earlier versions" { "edited" }
+                        }
+                        (visibility_icon(p.visibility))
+                    }
+                }
+            }
+            @if let (Some(parent), Some(who)) = (p.in_reply_to, &p.in_reply_to_author) {
+                @if opts.mode != CardMode::Focus {
+                    p.reply-to { "Replying to " a href=(Urls::post(who, parent)) { "@" (who) } }
+                }
+            }
+            @if p.content_warning.is_empty() {
+                div.body { (rich_text(&p.body)) }
+            } @else {
+                details.cw {
+                    summary { span.cw-label { "Content warning: " } (p.content_warning) span.cw-show { " · Show" } }
+                    div.body { (rich_text(&p.body)) }
+                }
+            }
+            @if let Some(q) = &p.quote {
+                @if opts.mode != CardMode::Embedded {
+                    div.quote-embed { (post_card(ctx, q, &CardOpts { mode: CardMode::Embedded, can_hide: false })) }
+                }
+            } @else if p.quote_id.is_some() {
+                p.quote-missing { "The quoted post is not available." }
+            }
+            @if opts.mode != CardMode::Embedded {
+                (actions(ctx, p, opts.can_hide))
+            }
+        }
+    }
+}
+
+fn toggle_form(ctx: &Ctx, p: &PostView, what: &str, on: bool, label_on: &str, label_off: &str, icon: Markup, count: Option<i64>, can_hide: bool) -> Markup {
+    let action = format!("/posts/{}/{what}", p.id);
+    html! {
+        form.inline method="post" action=(action) hx-post=(action) hx-target=(format!("#actions-{}", p.id)) hx-swap="outerHTML" {
+            input type="hidden" name="csrf" value=(ctx.csrf);
+            @if can_hide { input type="hidden" name="can_hide" value="1"; }
+            input type="hidden" name="on" value=(if on { "0" } else { "1" });
+            input type="hidden" name="back" value=(ctx.path);
+            button type="submit" class=(format!("action {what}{}", if on { " on" } else { "" })) aria-pressed=(if on { "true" } else { "false" }) title=(if on { label_on } else { label_off }) {
+                (icon)
+                span.visually-hidden { (if on { label_on } else { label_off }) }
+                @if let Some(n) = count { span.count { @if n > 0 { (n) } } }
+            }
+        }
+    }
+}
+
+/// The row of actions under a post; swapped in place by htmx after each action.
+pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
+    let url = Urls::post(&p.author.username, p.id);
+    let mine = ctx.viewer_id() == Some(p.author.id);
+    html! {
+        footer.actions id=(format!("actions-{}", p.id)) {
+            a.action.reply href=(format!("{url}#reply")) title="Reply" {
+                (icons::reply()) span.visually-hidden { "Reply" } span.count { @if p.reply_count > 0 { (p.reply_count) } }
+            }
+            @if ctx.viewer.is_some() {
+                @if p.visibility == Visibility::Public {
+                    (toggle_form(ctx, p, "repost", p.reposted, "Undo repost", "Repost", icons::repost(), Some(p.repost_count), can_hide))
+                    a.action.quote href=(format!("/compose?quote={}", p.id)) title="Quote" {
+                        (icons::quote()) span.visually-hidden { "Quote" } span.count { @if p.quote_count > 0 { (p.quote_count) } }
+                    }
+                } @else {
+                    span.action.disabled title="Only public posts can be reposted or quoted" { (icons::repost()) }
+                }
+                (toggle_form(ctx, p, "like", p.liked, "Unlike", "Like", icons::heart(), Some(p.like_count), can_hide))
+                (toggle_form(ctx, p, "bookmark", p.bookmarked, "Remove bookmark", "Bookmark", icons::bookmark(), None, can_hide))
+                @if mine || ctx.is_staff() || can_hide {
+                    details.menu {
+                        summary.action title="More" { (icons::more()) span.visually-hidden { "More actions" } }
+                        div.menu-items {
+                            @if mine { a href=(format!("{url}/edit")) { "Edit" } }
+                            @if p.edited_at.is_some() { a href=(format!("{url}/history")) { "Edit history" } }
+                            @if can_hide && p.in_reply_to.is_some() {
+                                form method="post" action=(format!("/posts/{}/hide", p.id)) {
+                                    input type="hidden" name="csrf" value=(ctx.csrf);
+                                    input type="hidden" name="on" value=(if p.hidden { "0" } else { "1" });
+                                    input type="hidden" name="back" value=(ctx.path);
+                                    button.link type="submit" { (if p.hidden { "Show reply" } else { "Hide reply" }) }
+                                }
+                            }
+                            @if mine || ctx.is_staff() { a.danger href=(format!("/posts/{}/delete", p.id)) { "Delete" } }
+                        }
+                    }
+                }
+            } @else {
+                a.action href="/login" title="Log in to repost" { (icons::repost()) span.count { @if p.repost_count > 0 { (p.repost_count) } } }
+                a.action href="/login" title="Log in to like" { (icons::heart()) span.count { @if p.like_count > 0 { (p.like_count) } } }
+            }
+        }
+    }
+}
+
+/// What the composer shows: empty, or what was typed when posting failed.
+#[derive(Default, Clone)]
+pub struct ComposeState {
+    pub body: String,
+    pub content_warning: String,
+    pub visibility: Option<Visibility>,
+    pub reply_policy: Option<ReplyPolicy>,
+    pub in_reply_to: Option<PostId>,
+    pub quote_of: Option<PostId>,
+    pub error: Option<String>,
+}
+
+pub fn compose_form(ctx: &Ctx, s: &ComposeState, id_prefix: &str) -> Markup {
+    let max = ctx.core.config.limits.post_chars;
+    let vis = s.visibility.unwrap_or(Visibility::Public);
+    let pol = s.reply_policy.unwrap_or(ReplyPolicy::Anyone);
+    let body_id = format!("{id_prefix}body");
+    let cw_id = format!("{id_prefix}cw");
+    let vis_id = format!("{id_prefix}visibility");
+    let pol_id = format!("{id_prefix}policy");
+    let err_id = format!("{id_prefix}error");
+    let label = if s.in_reply_to.is_some() {
+        "Your reply"
+    } else if s.quote_of.is_some() {
+        "Add your thoughts"
+    } else {
+        "What's new?"
+    };
+    html! {
+        form.compose method="post" action="/posts" {
+            input type="hidden" name="csrf" value=(ctx.csrf);
+            @if let Some(r) = s.in_reply_to { input type="hidden" name="in_reply_to" value=(r); }
+            @if let Some(q) = s.quote_of { input type="hidden" name="quote_of" value=(q); }
+            @if let Some(e) = &s.error { p.notice.error id=(err_id) role="alert" { (e) } }
+            label for=(body_id) { (label) }
+            textarea id=(body_id) name="body" rows="4" placeholder=(if s.in_reply_to.is_some() { "Write a reply…" } else { "Start a conversation…" })
+                aria-describedby=(format!("{id_prefix}hint")) aria-invalid=[s.error.as_ref().map(|_| "true")] { (s.body) }
+            p.hint id=(format!("{id_prefix}hint")) { "Up to " (max) " characters. Links, @mentions and #hashtags become links." }
+            details.compose-more open[!s.content_warning.is_empty() || vis != Visibility::Public || pol != ReplyPolicy::Anyone] {
+                summary { "Options: content warning, who can see and reply" }
+                div.compose-options {
+                    div.field {
+                        label for=(cw_id) { "Content warning (optional)" }
+                        input id=(cw_id) type="text" name="content_warning" value=(s.content_warning) placeholder="Shown instead of the text until opened";
+                    }
+                    div.field {
+                        label for=(vis_id) { "Who can see it" }
+                        select id=(vis_id) name="visibility" {
+                            @for v in [Visibility::Public, Visibility::Followers, Visibility::Mentioned] {
+                                option value=(v.as_str()) selected[v == vis] { (v.label()) }
+                            }
+                        }
+                    }
+                    div.field {
+                        label for=(pol_id) { "Who can reply" }
+                        select id=(pol_id) name="reply_policy" {
+                            @for p in [ReplyPolicy::Anyone, ReplyPolicy::Following, ReplyPolicy::Mentioned] {
+                                option value=(p.as_str()) selected[p == pol] { (p.label()) }
+                            }
+                        }
+                    }
+                }
+            }
+            div.compose-actions {
+                button.primary type="submit" { (if s.in_reply_to.is_some() { "Reply" } else { "Post" }) }
+            }
+        }
+    }
+}
+
+/// The in-place reply box on a thread page: posts with htmx and swaps itself plus the new reply.
+pub fn reply_box(ctx: &Ctx, post: &PostView, s: &ComposeState) -> Markup {
+    let mut st = s.clone();
+    st.in_reply_to = Some(post.id);
+    if st.body.is_empty() && st.error.is_none() && ctx.viewer_id() != Some(post.author.id) {
+        st.body = format!("@{} ", post.author.username);
+    }
+    if st.visibility.is_none() && post.visibility != Visibility::Public {
+        st.visibility = Some(post.visibility);
+    }
+    html! {
+        section #reply .reply-box hx-post="/posts" hx-target="#reply" hx-swap="outerHTML" {
+            h2.visually-hidden { "Reply" }
+            (compose_form(ctx, &st, "reply-"))
+        }
+    }
+}
+
+pub fn load_more(next_url: Option<String>) -> Markup {
+    html! {
+        @if let Some(u) = next_url {
+            div.load-more {
+                a.button href=(u) hx-get=(u) hx-target="closest .load-more" hx-swap="outerHTML" hx-select=".feed > *" { "Load older" }
+            }
+        } @else {
+            p.end-of-feed { "You're all caught up." }
+        }
+    }
+}
+
+pub fn feed(ctx: &Ctx, items: &[FeedItem], next_url: Option<String>, empty: &str) -> Markup {
+    html! {
+        div.feed {
+            @if items.is_empty() && next_url.is_none() {
+                p.empty { (empty) }
+            }
+            @for it in items { (feed_item(ctx, it)) }
+            (load_more(next_url))
+        }
+    }
+}
+
+/// The next page's URL: the current path with `before` set (and other query kept).
+pub fn next_url(path: &str, extra: &[(&str, &str)], next: Option<i64>) -> Option<String> {
+    next.map(|n| {
+        let mut q: Vec<String> = extra
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        q.push(format!("before={n}"));
+        format!("{path}?{}", q.join("&"))
+    })
+}
+
+pub fn follow_button(ctx: &Ctx, a: &Account, rel: &Relationship) -> Markup {
+    let Some(v) = &ctx.viewer else {
+        return html! { a.button.primary href="/login" { "Log in to follow" } };
+    };
+    if v.id() == a.id {
+        return html! { a.button href="/settings" { "Edit profile" } };
+    }
+    let (action, label, class) = if rel.following {
+        ("unfollow", "Unfollow", "button")
+    } else if rel.requested {
+        ("unfollow", "Cancel request", "button")
+    } else if a.locked {
+        ("follow", "Request to follow", "button primary")
+    } else {
+        ("follow", "Follow", "button primary")
+    };
+    let url = format!("/@{}/{action}", a.username);
+    html! {
+        form.inline.follow-form method="post" action=(url) hx-post=(url) hx-swap="outerHTML" {
+            input type="hidden" name="csrf" value=(ctx.csrf);
+            button type="submit" class=(class) { (label) }
+        }
+    }
+}
+
+pub fn account_row(ctx: &Ctx, a: &Account, extra: Markup) -> Markup {
+    html! {
+        div.account-row {
+            (avatar(&a.username, &a.display_name, ""))
+            div.account-row-main {
+                div.who { (name_line(ctx, &a.brief())) @if a.locked { span.vis title="Approves followers" { (icons::lock()) } } }
+                @if !a.bio.is_empty() { p.bio-snippet { (a.bio.chars().take(140).collect::<String>()) } }
+            }
+            div.account-row-actions { (extra) }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! maud only: the layout, components (post card, profile header, forms) and pages. Views take
+//! read models and return markup; they never call services. Everything a user wrote is escaped
+//! by maud; nothing here uses `PreEscaped` on user text.
+
+pub mod components;
+pub mod icons;
+pub mod pages;
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::extract::Ctx;
+use crate::domain::now_secs;
+
+/// Labels for a flash message shown at the top of the main column.
+pub enum Notice<'a> {
+    Info(&'a str),
+    Error(&'a str),
+}
+
+pub fn notice(n: &Notice<'_>) -> Markup {
+    match n {
+        Notice::Info(m) => html! { p.notice.info role="status" { (m) } },
+        Notice::Error(m) => html! { p.notice.error role="alert" { (m) } },
+    }
+}
+
+fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: Markup, badge: i64) -> Markup {
+    let current = ctx.path == href || (href != "/" && ctx.path.starts_with(href) && href.len() > 1);
+    html! {
+        a.nav-link href=(href) aria-current=[current.then_some("page")] {
+            (icon)
+            span.nav-label { (label) }
+            @if badge > 0 {
+                span.badge aria-label=(format!("{badge} unread")) {
+                    @if badge >= crate::service::notifications::UNREAD_CAP { "99+" } @else { (badge) }
+                }
+            }
+        }
+    }
+}
+
+/// The page frame: head, navigation, main column, footer.
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    let instance = &ctx.settings.name;
+    let csrf_header = format!(r#"{{"X-CSRF-Token": "{}"}}"#, ctx.csrf);
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
+                meta name="htmx-config" content=r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"422","swap":true},{"code":"[45]..","swap":false,"error":true}]}"#;
+                title { (title) " · " (instance) }
+                link rel="stylesheet" href=(crate::assets::url("style.css"));
+                link rel="icon" href=(crate::assets::url("favicon.svg")) type="image/svg+xml";
+                script src=(crate::assets::url("htmx.min.js")) defer {}
+            }
+            body hx-headers=(csrf_header) {
+                a.skip href="#main" { "Skip to content" }
+                div.shell {
+                    header.sidebar {
+                        a.brand href="/" { span.brand-mark { "w" } span.brand-name { (instance) } }
+                        nav.nav aria-label="Main" {
+                            @if let Some(v) = &ctx.viewer {
+                                (nav_link(ctx, "/", "Home", icons::home(), 0))
+                                (nav_link(ctx, "/public", "Public", icons::globe(), 0))
+                                (nav_link(ctx, "/notifications", "Notifications", icons::bell(), ctx.unread))
+                                (nav_link(ctx, "/bookmarks", "Bookmarks", icons::bookmark(), 0))
+                                (nav_link(ctx, &format!("/@{}", v.account.username), "Profile", icons::user(), ctx.follow_requests))
+                                (nav_link(ctx, "/settings", "Settings", icons::gear(), 0))
+                                @if v.role().is_staff() {
+                                    (nav_link(ctx, "/admin", "Admin", icons::shield(), 0))
+                                }
+                            } @else {
+                                (nav_link(ctx, "/public", "Public", icons::globe(), 0))
+                                (nav_link(ctx, "/login", "Log in", icons::user(), 0))
+                                (nav_link(ctx, "/signup", "Sign up", icons::pen(), 0))
+                            }
+                        }
+                        @if let Some(v) = &ctx.viewer {
+                            div.sidebar-foot {
+                                a.compose-button href="/compose" { (icons::pen()) span { "New post" } }
+                                form.logout method="post" action="/logout" {
+                                    input type="hidden" name="csrf" value=(ctx.csrf);
+                                    button.link type="submit" { "Log out @" (v.account.username) }
+                                }
+                            }
+                        }
+                    }
+                    main #main .main tabindex="-1" {
+                        (body)
+                    }
+                }
+                footer.footer {
+                    p { (instance) " · powered by weft" }
+                }
+            }
+        }
+    }
+}
+
+/// A time shown relative to now, with the exact time on hover and for machines.
+pub fn time(secs: i64) -> Markup {
+    let exact = time::OffsetDateTime::from_unix_timestamp(secs).ok();
+    let iso = exact
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default();
+    let title = exact
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_default();
+    html! { time datetime=(iso) title=(title) { (relative(secs, now_secs())) } }
+}
+
+pub fn relative(secs: i64, now: i64) -> String {
+    let d = (now - secs).max(0);
+    match d {
+        0..=44 => "now".into(),
+        45..=3599 => format!("{}m", (d / 60).max(1)),
+        3600..=86_399 => format!("{}h", d / 3600),
+        86_400..=604_799 => format!("{}d", d / 86_400),
+        _ => {
+            let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
+                return String::new();
+            };
+            let Ok(n) = time::OffsetDateTime::from_unix_timestamp(now) else {
+                return String::new();
+            };
+            let fmt = if t.year() == n.year() {
+                time::macros::format_description!("[month repr:short] [day padding:none]")
+            } else {
+                time::macros::format_description!("[month repr:short] [day padding:none], [year]")
+            };
+            t.format(&fmt).unwrap_or_default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::relative;
+
+    #[test]
+    fn relative_times_read_naturally() {
+        let now = 1_800_000_000;
+        assert_eq!(relative(now - 10, now), "now");
+        assert_eq!(relative(now - 300, now), "5m");
+        assert_eq!(relative(now - 7200, now), "2h");
+        assert_eq!(relative(now - 3 * 86_400, now), "3d");
+        assert!(relative(now - 400 * 86_400, now).contains(", "));
+    }
+}
