@@ -52,9 +52,7 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::invalid("The address has a malformed parameter.").into()
             }))
-            .app_data(
-                web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()),
-            )
+            .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .wrap(from_fn(crate::web::middleware::security))
             .wrap(Compress::default())
             .configure(crate::web::configure)

@@ -1,6 +1,7 @@
 //! weft: a self-hosted social network in one binary. See ARCHITECTURE.md for the module map;
 //! dependencies run one way: app → {web} → service → store → domain.
 
+pub mod app;
 pub mod assets;
 pub mod config;
 pub mod domain;
@@ -8,5 +9,4 @@ pub mod error;
 pub mod service;
 pub mod store;
 pub mod urls;
-pub mod app;
 pub mod web;

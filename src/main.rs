@@ -11,7 +11,11 @@ use weft::domain::Role;
 use weft::service::{Core, accounts, admin};
 
 #[derive(Parser)]
-#[command(name = "weft", version, about = "A self-hosted social network in one binary")]
+#[command(
+    name = "weft",
+    version,
+    about = "A self-hosted social network in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,10 +25,10 @@ struct Cli {
 struct Common {
     /// TOML config file (see weft.example.toml). Environment variables WEFT_SECTION__KEY
     /// override it, and these flags override both.
-    #[arg(long, env = "WEFT_CONFIG")]
+    #[arg(long, env = "WEFT_CONFIG", global = true)]
     config: Option<PathBuf>,
     /// Directory for the database and everything else the instance stores [default: ./weft-data]
-    #[arg(long, env = "WEFT_DATA")]
+    #[arg(long, env = "WEFT_DATA", global = true)]
     data: Option<PathBuf>,
 }
 
@@ -69,7 +73,11 @@ enum AdminAction {
     SetRole { name: String, role: String },
 }
 
-fn load_config(common: &Common, bind: Option<String>, public_url: Option<String>) -> anyhow::Result<Config> {
+fn load_config(
+    common: &Common,
+    bind: Option<String>,
+    public_url: Option<String>,
+) -> anyhow::Result<Config> {
     Config::load(
         common.config.as_deref(),
         std::env::vars(),

@@ -69,8 +69,9 @@ fn check_email(email: &str) -> Result<Option<String>, Invalid> {
         return Ok(None);
     }
     let ok = e.len() <= 254
-        && e.split_once('@')
-            .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace));
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace)
+        });
     if !ok {
         return Err(Invalid::new(
             "That email address does not look right; fix it or leave it empty.",
@@ -88,7 +89,11 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
     )?;
     let username = Username::parse(&input.username)?;
     let limits = &core.config.limits;
-    domain::check_password(&input.password, limits.password_min_chars, limits.password_max_chars)?;
+    domain::check_password(
+        &input.password,
+        limits.password_min_chars,
+        limits.password_max_chars,
+    )?;
     let email = check_email(&input.email)?;
     let reason = domain::long_text(&input.reason, 500, "The reason")?;
     let mode = core.settings().registration;
@@ -175,14 +180,20 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Checks credentials and opens a session; returns the session token for the cookie.
-pub async fn login(core: &Core, username: &str, password: &str, client: &Client) -> AppResult<String> {
+pub async fn login(
+    core: &Core,
+    username: &str,
+    password: &str,
+    client: &Client,
+) -> AppResult<String> {
     let rl = &core.config.rate_limits;
     let window = Duration::from_secs(rl.login_window_secs);
     let ip_key = format!("login-ip:{}", client.ip);
     let name = username.trim().trim_start_matches('@').to_ascii_lowercase();
     let acct_key = format!("login-account:{name}");
     core.limiter.check(&ip_key, rl.login_per_ip, window)?;
-    core.limiter.check(&acct_key, rl.login_per_account, window)?;
+    core.limiter
+        .check(&acct_key, rl.login_per_account, window)?;
     if password.chars().count() > core.config.limits.password_max_chars {
         return Err(AppError::invalid("Wrong username or password."));
     }
@@ -299,7 +310,12 @@ pub async fn sessions(core: &Core, viewer: &Viewer) -> AppResult<Vec<Session>> {
 }
 
 /// Changes the password after checking the current one, and ends all other sessions.
-pub async fn change_password(core: &Core, viewer: &Viewer, current: &str, new: &str) -> AppResult<()> {
+pub async fn change_password(
+    core: &Core,
+    viewer: &Viewer,
+    current: &str,
+    new: &str,
+) -> AppResult<()> {
     let limits = &core.config.limits;
     let id = viewer.id();
     let hash = core
@@ -348,7 +364,8 @@ pub struct ProfileInput {
 
 pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -> AppResult<()> {
     let l = &core.config.limits;
-    let display_name = domain::short_text(&input.display_name, l.display_name_chars, "A display name")?;
+    let display_name =
+        domain::short_text(&input.display_name, l.display_name_chars, "A display name")?;
     let bio = domain::long_text(&input.bio, l.bio_chars, "A bio")?;
     let mut fields = Vec::new();
     for (name, value) in input.fields {

@@ -20,7 +20,9 @@ fn require_staff(viewer: &Viewer) -> AppResult<()> {
     if viewer.role().is_staff() {
         Ok(())
     } else {
-        Err(AppError::forbidden("Only moderators and admins can do that."))
+        Err(AppError::forbidden(
+            "Only moderators and admins can do that.",
+        ))
     }
 }
 
@@ -52,7 +54,11 @@ pub async fn update_settings(core: &Core, viewer: &Viewer, input: SettingsInput)
             settings::set(c, "name", &s.name)?;
             settings::set(c, "description", &s.description)?;
             settings::set(c, "registration", s.registration.as_str())?;
-            settings::set(c, "login_required", if s.login_required { "true" } else { "false" })?;
+            settings::set(
+                c,
+                "login_required",
+                if s.login_required { "true" } else { "false" },
+            )?;
             Ok(())
         })
         .await?;
@@ -61,7 +67,12 @@ pub async fn update_settings(core: &Core, viewer: &Viewer, input: SettingsInput)
 }
 
 /// Sets a role. Admins only; an admin cannot demote themself (the instance keeps an admin).
-pub async fn set_role(core: &Core, viewer: Option<&Viewer>, username: &str, role: Role) -> AppResult<()> {
+pub async fn set_role(
+    core: &Core,
+    viewer: Option<&Viewer>,
+    username: &str,
+    role: Role,
+) -> AppResult<()> {
     if let Some(v) = viewer {
         require_admin(v)?;
         if v.account.username == username.to_ascii_lowercase() && role != Role::Admin {
@@ -77,7 +88,12 @@ pub async fn set_role(core: &Core, viewer: Option<&Viewer>, username: &str, role
     Ok(())
 }
 
-pub async fn set_verified(core: &Core, viewer: &Viewer, username: &str, verified: bool) -> AppResult<()> {
+pub async fn set_verified(
+    core: &Core,
+    viewer: &Viewer,
+    username: &str,
+    verified: bool,
+) -> AppResult<()> {
     require_admin(viewer)?;
     let account = super::accounts::find_by_username(core, username).await?;
     let at = verified.then(now_secs);
@@ -88,7 +104,12 @@ pub async fn set_verified(core: &Core, viewer: &Viewer, username: &str, verified
 }
 
 /// Approves or rejects a pending sign-up. Moderators may do this too.
-pub async fn decide_signup(core: &Core, viewer: &Viewer, username: &str, approve: bool) -> AppResult<()> {
+pub async fn decide_signup(
+    core: &Core,
+    viewer: &Viewer,
+    username: &str,
+    approve: bool,
+) -> AppResult<()> {
     require_staff(viewer)?;
     let account = super::accounts::find_by_username(core, username).await?;
     if account.status != AccountStatus::Pending {
@@ -120,8 +141,17 @@ pub async fn list_accounts(
     let status = pending_only.then_some(AccountStatus::Pending);
     let items = core
         .db
-        .read(move |c| Ok(accounts::list(c, status, before.unwrap_or(i64::MAX), limit)?))
+        .read(move |c| {
+            Ok(accounts::list(
+                c,
+                status,
+                before.unwrap_or(i64::MAX),
+                limit,
+            )?)
+        })
         .await?;
-    let next = (items.len() == limit).then(|| items.last().map(|a| a.id.0)).flatten();
+    let next = (items.len() == limit)
+        .then(|| items.last().map(|a| a.id.0))
+        .flatten();
     Ok(Page { items, next })
 }

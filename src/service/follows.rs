@@ -54,18 +54,36 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
         .await
 }
 
-fn insert_follow(c: &Connection, ids: &IdGen, follower: AccountId, followee: AccountId) -> AppResult<()> {
+fn insert_follow(
+    c: &Connection,
+    ids: &IdGen,
+    follower: AccountId,
+    followee: AccountId,
+) -> AppResult<()> {
     let now = now_secs();
     if follows::insert_follow(c, ids.next(), follower, followee, now)? {
         accounts::adjust_counts(c, follower, 0, 0, 1)?;
         accounts::adjust_counts(c, followee, 0, 1, 0)?;
-        notifications::insert(c, ids.next(), followee, NotificationKind::Follow, follower, None, now)?;
+        notifications::insert(
+            c,
+            ids.next(),
+            followee,
+            NotificationKind::Follow,
+            follower,
+            None,
+            now,
+        )?;
     }
     Ok(())
 }
 
 /// Turns a pending request into a follow, inside the caller's transaction.
-pub fn accept_in_tx(c: &Connection, ids: &IdGen, target: AccountId, requester: AccountId) -> AppResult<bool> {
+pub fn accept_in_tx(
+    c: &Connection,
+    ids: &IdGen,
+    target: AccountId,
+    requester: AccountId,
+) -> AppResult<bool> {
     if !follows::delete_request(c, requester, target)? {
         return Ok(false);
     }
@@ -101,7 +119,11 @@ pub async fn accept(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<
         .db
         .write(move |c| accept_in_tx(c, &ids, me, requester.id))
         .await?;
-    if done { Ok(()) } else { Err(AppError::NotFound) }
+    if done {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
 }
 
 pub async fn reject(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<()> {
@@ -110,7 +132,13 @@ pub async fn reject(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<
     core.db
         .write(move |c| {
             if follows::delete_request(c, requester.id, me)? {
-                notifications::delete_for(c, me, NotificationKind::FollowRequest, requester.id, None)?;
+                notifications::delete_for(
+                    c,
+                    me,
+                    NotificationKind::FollowRequest,
+                    requester.id,
+                    None,
+                )?;
                 Ok(())
             } else {
                 Err(AppError::NotFound)
@@ -134,7 +162,11 @@ pub async fn remove_follower(core: &Core, viewer: &Viewer, follower: &str) -> Ap
         .await
 }
 
-pub async fn relationship(core: &Core, viewer: Option<&Viewer>, other: AccountId) -> AppResult<Relationship> {
+pub async fn relationship(
+    core: &Core,
+    viewer: Option<&Viewer>,
+    other: AccountId,
+) -> AppResult<Relationship> {
     let Some(v) = viewer else {
         return Ok(Relationship::default());
     };
@@ -149,7 +181,12 @@ pub enum ListKind {
     Following,
 }
 
-pub async fn list(core: &Core, of: AccountId, kind: ListKind, before: Option<i64>) -> AppResult<Page<AccountListItem>> {
+pub async fn list(
+    core: &Core,
+    of: AccountId,
+    kind: ListKind,
+    before: Option<i64>,
+) -> AppResult<Page<AccountListItem>> {
     let limit = core.config.limits.page_size;
     let which = match kind {
         ListKind::Followers => follows::List::Followers,
@@ -157,26 +194,50 @@ pub async fn list(core: &Core, of: AccountId, kind: ListKind, before: Option<i64
     };
     let items = core
         .db
-        .read(move |c| Ok(follows::list(c, which, of, before.unwrap_or(i64::MAX), limit)?))
+        .read(move |c| {
+            Ok(follows::list(
+                c,
+                which,
+                of,
+                before.unwrap_or(i64::MAX),
+                limit,
+            )?)
+        })
         .await?;
-    let next = (items.len() == limit).then(|| items.last().map(|i| i.cursor)).flatten();
+    let next = (items.len() == limit)
+        .then(|| items.last().map(|i| i.cursor))
+        .flatten();
     Ok(Page { items, next })
 }
 
-pub async fn requests(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<AccountListItem>> {
+pub async fn requests(
+    core: &Core,
+    viewer: &Viewer,
+    before: Option<i64>,
+) -> AppResult<Page<AccountListItem>> {
     let limit = core.config.limits.page_size;
     let me = viewer.id();
     let items = core
         .db
         .read(move |c| {
-            Ok(follows::list(c, follows::List::Requests, me, before.unwrap_or(i64::MAX), limit)?)
+            Ok(follows::list(
+                c,
+                follows::List::Requests,
+                me,
+                before.unwrap_or(i64::MAX),
+                limit,
+            )?)
         })
         .await?;
-    let next = (items.len() == limit).then(|| items.last().map(|i| i.cursor)).flatten();
+    let next = (items.len() == limit)
+        .then(|| items.last().map(|i| i.cursor))
+        .flatten();
     Ok(Page { items, next })
 }
 
 pub async fn count_requests(core: &Core, viewer: &Viewer) -> AppResult<i64> {
     let me = viewer.id();
-    core.db.read(move |c| Ok(follows::count_requests(c, me)?)).await
+    core.db
+        .read(move |c| Ok(follows::count_requests(c, me)?))
+        .await
 }

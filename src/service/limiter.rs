@@ -71,7 +71,10 @@ mod tests {
         let w = Duration::from_millis(50);
         l.take("k", 2, w).unwrap();
         l.take("k", 2, w).unwrap();
-        assert!(matches!(l.take("k", 2, w), Err(AppError::RateLimited { .. })));
+        assert!(matches!(
+            l.take("k", 2, w),
+            Err(AppError::RateLimited { .. })
+        ));
         l.take("other", 2, w).unwrap();
         std::thread::sleep(Duration::from_millis(60));
         l.take("k", 2, w).unwrap();

@@ -9,14 +9,20 @@ use crate::store::{accounts, notifications, posts};
 /// The badge stops counting here and shows "99+".
 pub const UNREAD_CAP: i64 = 100;
 
-pub async fn list(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<Notification>> {
+pub async fn list(
+    core: &Core,
+    viewer: &Viewer,
+    before: Option<i64>,
+) -> AppResult<Page<Notification>> {
     let limit = core.config.limits.page_size;
     let me = viewer.id();
     let seen = viewer.account.notifications_seen_id;
     core.db
         .read(move |c| {
             let rows = notifications::list(c, me, before.unwrap_or(i64::MAX), limit)?;
-            let next = (rows.len() == limit).then(|| rows.last().map(|r| r.0)).flatten();
+            let next = (rows.len() == limit)
+                .then(|| rows.last().map(|r| r.0))
+                .flatten();
             let mut items = Vec::with_capacity(rows.len());
             for (id, kind, actor, post, created_at) in rows {
                 let Some(kind) = NotificationKind::from_i64(kind) else {

@@ -62,7 +62,11 @@ fn policy_allows(c: &Connection, post: &PostFacts, who: AccountId) -> AppResult<
 
 /// A reply must satisfy the policy of the post it answers and of the conversation's first
 /// post; otherwise replying to an allowed reply would slip past the author's choice.
-pub(crate) fn check_reply_allowed(c: &Connection, parent: &PostFacts, who: AccountId) -> AppResult<()> {
+pub(crate) fn check_reply_allowed(
+    c: &Connection,
+    parent: &PostFacts,
+    who: AccountId,
+) -> AppResult<()> {
     let mut allowed = policy_allows(c, parent, who)?;
     if allowed && parent.root != parent.id {
         if let Some(root) = posts::find_facts(c, parent.root)? {
@@ -73,8 +77,12 @@ pub(crate) fn check_reply_allowed(c: &Connection, parent: &PostFacts, who: Accou
         Ok(())
     } else {
         let why = match parent.reply_policy {
-            ReplyPolicy::Following => "Only people the author follows can reply to this conversation.",
-            ReplyPolicy::Mentioned => "Only people mentioned by the author can reply to this conversation.",
+            ReplyPolicy::Following => {
+                "Only people the author follows can reply to this conversation."
+            }
+            ReplyPolicy::Mentioned => {
+                "Only people mentioned by the author can reply to this conversation."
+            }
             ReplyPolicy::Anyone => "The conversation's author limited who can reply.",
         };
         Err(AppError::forbidden(why))
@@ -85,7 +93,11 @@ pub async fn create(core: &Core, viewer: &Viewer, input: NewPost) -> AppResult<C
     let rl = &core.config.rate_limits;
     let l = &core.config.limits;
     let body = PostText::parse(&input.body, l.post_chars, input.quote_of.is_some())?;
-    let cw = domain::short_text(&input.content_warning, l.content_warning_chars, "A content warning")?;
+    let cw = domain::short_text(
+        &input.content_warning,
+        l.content_warning_chars,
+        "A content warning",
+    )?;
     core.limiter.take(
         &format!("post:{}", viewer.id()),
         rl.posts_per_account,
@@ -168,7 +180,15 @@ fn create_in_tx(
         // Replying addresses the author of the post replied to, so they can always see it.
         posts::insert_mention(c, id, p.author)?;
         if !notified.contains(&p.author) {
-            notifications::insert(c, ids.next(), p.author, NotificationKind::Reply, me, Some(id), now)?;
+            notifications::insert(
+                c,
+                ids.next(),
+                p.author,
+                NotificationKind::Reply,
+                me,
+                Some(id),
+                now,
+            )?;
             notified.push(p.author);
         }
     }
@@ -176,26 +196,52 @@ fn create_in_tx(
     for m in mentioned {
         posts::insert_mention(c, id, m)?;
         if !notified.contains(&m) {
-            notifications::insert(c, ids.next(), m, NotificationKind::Mention, me, Some(id), now)?;
+            notifications::insert(
+                c,
+                ids.next(),
+                m,
+                NotificationKind::Mention,
+                me,
+                Some(id),
+                now,
+            )?;
             notified.push(m);
         }
     }
     if let Some(q) = &quoted {
         posts::adjust_counts(c, q.id, 0, 0, 0, 1)?;
         if q.author != me {
-            notifications::insert(c, ids.next(), q.author, NotificationKind::Quote, me, Some(id), now)?;
+            notifications::insert(
+                c,
+                ids.next(),
+                q.author,
+                NotificationKind::Quote,
+                me,
+                Some(id),
+                now,
+            )?;
         }
     }
     Ok(Created { id })
 }
 
 /// Replaces the text of the viewer's own post, keeping the old version in its history.
-pub async fn edit(core: &Core, viewer: &Viewer, id: PostId, body: &str, content_warning: &str) -> AppResult<()> {
+pub async fn edit(
+    core: &Core,
+    viewer: &Viewer,
+    id: PostId,
+    body: &str,
+    content_warning: &str,
+) -> AppResult<()> {
     let l = &core.config.limits;
     let me = viewer.id();
     let ids = core.ids.clone();
     let body_raw = body.to_string();
-    let cw = domain::short_text(content_warning, l.content_warning_chars, "A content warning")?;
+    let cw = domain::short_text(
+        content_warning,
+        l.content_warning_chars,
+        "A content warning",
+    )?;
     let max = l.post_chars;
     core.db
         .write(move |c| {
@@ -212,7 +258,15 @@ pub async fn edit(core: &Core, viewer: &Viewer, id: PostId, body: &str, content_
             posts::replace_tags(c, id, &text::hashtags(&body))?;
             for m in accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body))? {
                 if posts::insert_mention(c, id, m)? && m != me {
-                    notifications::insert(c, ids.next(), m, NotificationKind::Mention, me, Some(id), now)?;
+                    notifications::insert(
+                        c,
+                        ids.next(),
+                        m,
+                        NotificationKind::Mention,
+                        me,
+                        Some(id),
+                        now,
+                    )?;
                 }
             }
             Ok(())
@@ -258,7 +312,15 @@ pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> App
                 if posts::insert_like(c, me, id, now)? {
                     posts::adjust_counts(c, id, 0, 0, 1, 0)?;
                     if p.author != me {
-                        notifications::insert(c, ids.next(), p.author, NotificationKind::Like, me, Some(id), now)?;
+                        notifications::insert(
+                            c,
+                            ids.next(),
+                            p.author,
+                            NotificationKind::Like,
+                            me,
+                            Some(id),
+                            now,
+                        )?;
                     }
                 }
             } else if posts::delete_like(c, me, id)? {
@@ -304,7 +366,15 @@ pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> A
                 )?;
                 posts::adjust_counts(c, id, 0, 1, 0, 0)?;
                 if p.author != me {
-                    notifications::insert(c, ids.next(), p.author, NotificationKind::Repost, me, Some(id), now)?;
+                    notifications::insert(
+                        c,
+                        ids.next(),
+                        p.author,
+                        NotificationKind::Repost,
+                        me,
+                        Some(id),
+                        now,
+                    )?;
                 }
             } else if let Some(rid) = existing {
                 posts::delete_repost_row(c, rid)?;

@@ -58,7 +58,12 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
     Ok(out)
 }
 
-fn page(c: &Connection, viewer: AccountId, rows: Vec<feeds::Row>, limit: usize) -> AppResult<Page<FeedItem>> {
+fn page(
+    c: &Connection,
+    viewer: AccountId,
+    rows: Vec<feeds::Row>,
+    limit: usize,
+) -> AppResult<Page<FeedItem>> {
     let next = if rows.len() == limit {
         rows.last().map(|r| r.cursor)
     } else {
@@ -81,7 +86,11 @@ pub async fn home(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResul
         .await
 }
 
-pub async fn public(core: &Core, viewer: Option<&Viewer>, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+pub async fn public(
+    core: &Core,
+    viewer: Option<&Viewer>,
+    before: Option<i64>,
+) -> AppResult<Page<FeedItem>> {
     let limit = core.config.limits.page_size;
     let me = viewer_id(viewer);
     core.db
@@ -109,7 +118,12 @@ pub async fn profile(
         .await
 }
 
-pub async fn tag(core: &Core, viewer: Option<&Viewer>, tag: &str, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+pub async fn tag(
+    core: &Core,
+    viewer: Option<&Viewer>,
+    tag: &str,
+    before: Option<i64>,
+) -> AppResult<Page<FeedItem>> {
     let limit = core.config.limits.page_size;
     let me = viewer_id(viewer);
     let tag = tag.to_lowercase();
@@ -122,13 +136,19 @@ pub async fn tag(core: &Core, viewer: Option<&Viewer>, tag: &str, before: Option
 }
 
 /// Bookmarked posts that are still there and still visible to the viewer.
-pub async fn bookmarks(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<FeedItem>> {
+pub async fn bookmarks(
+    core: &Core,
+    viewer: &Viewer,
+    before: Option<i64>,
+) -> AppResult<Page<FeedItem>> {
     let limit = core.config.limits.page_size;
     let me = viewer.id();
     core.db
         .read(move |c| {
             let rows = feeds::bookmarks(c, me, before.unwrap_or(i64::MAX), limit)?;
-            let next = (rows.len() == limit).then(|| rows.last().map(|r| r.cursor)).flatten();
+            let next = (rows.len() == limit)
+                .then(|| rows.last().map(|r| r.cursor))
+                .flatten();
             let mut items = Vec::new();
             for item in hydrate(c, me, &rows)? {
                 if posts::is_visible(c, me, item.post.id)? {

@@ -152,11 +152,7 @@ pub fn set_role(conn: &Connection, id: AccountId, role: Role) -> rusqlite::Resul
     )
 }
 
-pub fn set_verified(
-    conn: &Connection,
-    id: AccountId,
-    at: Option<i64>,
-) -> rusqlite::Result<usize> {
+pub fn set_verified(conn: &Connection, id: AccountId, at: Option<i64>) -> rusqlite::Result<usize> {
     conn.execute(
         "UPDATE accounts SET verified_at = ?2 WHERE id = ?1",
         params![id.0, at],
@@ -177,10 +173,7 @@ pub fn set_status(
 /// Removes an account that never became active (a rejected sign-up). It has no posts.
 pub fn delete_pending(conn: &Connection, id: AccountId) -> rusqlite::Result<usize> {
     conn.execute("DELETE FROM sessions WHERE account_id = ?1", [id.0])?;
-    conn.execute(
-        "DELETE FROM accounts WHERE id = ?1 AND status = 1",
-        [id.0],
-    )
+    conn.execute("DELETE FROM accounts WHERE id = ?1 AND status = 1", [id.0])
 }
 
 pub fn adjust_counts(

@@ -44,7 +44,9 @@ pub struct Options {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!("../../migrations/0001_initial.sql"))])
+    Migrations::new(vec![M::up(include_str!(
+        "../../migrations/0001_initial.sql"
+    ))])
 }
 
 /// How many migrations this binary knows; the database's `user_version` must not exceed it.

@@ -34,7 +34,12 @@ fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
 
 /// Posts and reposts by the people `viewer` follows and by `viewer`. Replies show when they
 /// answer the viewer, someone the viewer follows, or the replier themself (as Mastodon does).
-pub fn home(conn: &Connection, viewer: AccountId, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+pub fn home(
+    conn: &Connection,
+    viewer: AccountId,
+    before: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(&format!(
         "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
          SELECT p.id, p.repost_of_id, p.author_id FROM posts p
@@ -119,7 +124,12 @@ pub fn tag(conn: &Connection, tag: &str, before: i64, limit: usize) -> rusqlite:
 }
 
 /// The viewer's bookmarks, newest bookmark first; the cursor is the bookmark's id.
-pub fn bookmarks(conn: &Connection, viewer: AccountId, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+pub fn bookmarks(
+    conn: &Connection,
+    viewer: AccountId,
+    before: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(
         "SELECT b.id, b.post_id FROM bookmarks b WHERE b.account_id = ?1 AND b.id < ?2
          ORDER BY b.id DESC LIMIT ?3",

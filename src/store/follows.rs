@@ -6,14 +6,22 @@ use super::accounts::{ACCOUNT_COLUMNS, account_from_row};
 use super::models::{AccountListItem, Relationship};
 use crate::domain::AccountId;
 
-pub fn is_following(conn: &Connection, follower: AccountId, followee: AccountId) -> rusqlite::Result<bool> {
+pub fn is_following(
+    conn: &Connection,
+    follower: AccountId,
+    followee: AccountId,
+) -> rusqlite::Result<bool> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2)",
     )?
     .query_row(params![follower.0, followee.0], |r| r.get(0))
 }
 
-pub fn relationship(conn: &Connection, viewer: AccountId, other: AccountId) -> rusqlite::Result<Relationship> {
+pub fn relationship(
+    conn: &Connection,
+    viewer: AccountId,
+    other: AccountId,
+) -> rusqlite::Result<Relationship> {
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2),
                 EXISTS (SELECT 1 FROM follow_requests WHERE requester_id = ?1 AND target_id = ?2),
@@ -44,7 +52,11 @@ pub fn insert_follow(
         > 0)
 }
 
-pub fn delete_follow(conn: &Connection, follower: AccountId, followee: AccountId) -> rusqlite::Result<bool> {
+pub fn delete_follow(
+    conn: &Connection,
+    follower: AccountId,
+    followee: AccountId,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached("DELETE FROM follows WHERE follower_id = ?1 AND followee_id = ?2")?
         .execute(params![follower.0, followee.0])?
@@ -66,7 +78,11 @@ pub fn insert_request(
         > 0)
 }
 
-pub fn delete_request(conn: &Connection, requester: AccountId, target: AccountId) -> rusqlite::Result<bool> {
+pub fn delete_request(
+    conn: &Connection,
+    requester: AccountId,
+    target: AccountId,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached("DELETE FROM follow_requests WHERE requester_id = ?1 AND target_id = ?2")?
         .execute(params![requester.0, target.0])?

@@ -18,7 +18,14 @@ pub fn insert(
         "INSERT INTO notifications (id, account_id, kind, actor_id, post_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
-    .execute(params![id, to.0, kind as i64, actor.0, post.map(|p| p.0), now])?;
+    .execute(params![
+        id,
+        to.0,
+        kind as i64,
+        actor.0,
+        post.map(|p| p.0),
+        now
+    ])?;
     Ok(())
 }
 
@@ -41,7 +48,12 @@ pub fn delete_for(
 /// Raw rows: (id, kind, actor, post, created_at), newest first.
 pub type Row = (i64, i64, AccountId, Option<PostId>, i64);
 
-pub fn list(conn: &Connection, to: AccountId, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
+pub fn list(
+    conn: &Connection,
+    to: AccountId,
+    before: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, kind, actor_id, post_id, created_at FROM notifications
          WHERE account_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3",
@@ -59,7 +71,12 @@ pub fn list(conn: &Connection, to: AccountId, before: i64, limit: usize) -> rusq
 }
 
 /// Unread notifications, counted up to `cap` (the badge shows "cap+").
-pub fn count_unread(conn: &Connection, to: AccountId, seen: i64, cap: i64) -> rusqlite::Result<i64> {
+pub fn count_unread(
+    conn: &Connection,
+    to: AccountId,
+    seen: i64,
+    cap: i64,
+) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE account_id = ?1 AND id > ?2 LIMIT ?3)",
     )?

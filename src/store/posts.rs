@@ -10,7 +10,8 @@ pub const VISIBLE_TO_VIEWER: &str = "(p.visibility = 0 OR p.author_id = ?1
     OR (p.visibility = 1 AND EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = p.author_id))
     OR EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.account_id = ?1))";
 
-const POST_COLUMNS: &str = "p.id, p.author_id, a.username, a.display_name, a.verified_at IS NOT NULL,
+const POST_COLUMNS: &str =
+    "p.id, p.author_id, a.username, a.display_name, a.verified_at IS NOT NULL,
     p.body, p.content_warning, p.visibility, p.reply_policy, p.in_reply_to_id, pa.username,
     p.root_id, p.quote_id, p.repost_of_id, p.hidden, p.created_at, p.edited_at,
     p.deleted_at IS NOT NULL, p.reply_count, p.repost_count, p.like_count, p.quote_count,
@@ -161,7 +162,11 @@ pub fn is_mentioned(conn: &Connection, post: PostId, account: AccountId) -> rusq
     .query_row(params![post.0, account.0], |r| r.get(0))
 }
 
-pub fn insert_mention(conn: &Connection, post: PostId, account: AccountId) -> rusqlite::Result<bool> {
+pub fn insert_mention(
+    conn: &Connection,
+    post: PostId,
+    account: AccountId,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached("INSERT OR IGNORE INTO mentions (post_id, account_id) VALUES (?1, ?2)")?
         .execute(params![post.0, account.0])?
@@ -262,7 +267,10 @@ pub fn soft_delete(conn: &Connection, id: PostId, now: i64) -> rusqlite::Result<
 }
 
 /// Repost rows of a post: (repost id, reposter).
-pub fn list_reposts_of(conn: &Connection, id: PostId) -> rusqlite::Result<Vec<(PostId, AccountId)>> {
+pub fn list_reposts_of(
+    conn: &Connection,
+    id: PostId,
+) -> rusqlite::Result<Vec<(PostId, AccountId)>> {
     let mut stmt =
         conn.prepare_cached("SELECT id, author_id FROM posts WHERE repost_of_id = ?1")?;
     let rows = stmt.query_map([id.0], |r| Ok((PostId(r.get(0)?), AccountId(r.get(1)?))))?;
@@ -294,7 +302,12 @@ pub fn set_hidden(conn: &Connection, id: PostId, hidden: bool) -> rusqlite::Resu
 }
 
 /// Returns true when the like is new.
-pub fn insert_like(conn: &Connection, account: AccountId, post: PostId, now: i64) -> rusqlite::Result<bool> {
+pub fn insert_like(
+    conn: &Connection,
+    account: AccountId,
+    post: PostId,
+    now: i64,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached(
             "INSERT OR IGNORE INTO likes (account_id, post_id, created_at) VALUES (?1, ?2, ?3)",
@@ -325,7 +338,11 @@ pub fn insert_bookmark(
         > 0)
 }
 
-pub fn delete_bookmark(conn: &Connection, account: AccountId, post: PostId) -> rusqlite::Result<bool> {
+pub fn delete_bookmark(
+    conn: &Connection,
+    account: AccountId,
+    post: PostId,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached("DELETE FROM bookmarks WHERE account_id = ?1 AND post_id = ?2")?
         .execute(params![account.0, post.0])?

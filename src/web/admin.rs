@@ -20,7 +20,9 @@ pub struct AdminQuery {
 pub async fn show(ctx: Ctx, q: web::Query<AdminQuery>) -> AppResult<HttpResponse> {
     let v = ctx.require_viewer()?;
     if !v.role().is_staff() {
-        return Err(AppError::forbidden("Only moderators and admins can see this page."));
+        return Err(AppError::forbidden(
+            "Only moderators and admins can see this page.",
+        ));
     }
     let accounts = admin::list_accounts(&ctx.core, v, false, q.before).await?;
     let pending = admin::list_accounts(&ctx.core, v, true, None).await?;
@@ -69,7 +71,11 @@ pub struct RoleForm {
     role: String,
 }
 
-pub async fn set_role(ctx: Ctx, name: web::Path<String>, form: CsrfForm<RoleForm>) -> AppResult<HttpResponse> {
+pub async fn set_role(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<RoleForm>,
+) -> AppResult<HttpResponse> {
     let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     let role = Role::parse(&f.role)?;
@@ -82,7 +88,11 @@ pub struct OnForm {
     on: Option<String>,
 }
 
-pub async fn verify(ctx: Ctx, name: web::Path<String>, form: CsrfForm<OnForm>) -> AppResult<HttpResponse> {
+pub async fn verify(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<OnForm>,
+) -> AppResult<HttpResponse> {
     let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     admin::set_verified(&ctx.core, v, &name, f.on.as_deref() != Some("0")).await?;
@@ -92,17 +102,24 @@ pub async fn verify(ctx: Ctx, name: web::Path<String>, form: CsrfForm<OnForm>) -
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn approve(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn approve(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     admin::decide_signup(&ctx.core, v, &name, true).await?;
     Ok(see_other("/admin?done=approve"))
 }
 
-pub async fn reject(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn reject(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     admin::decide_signup(&ctx.core, v, &name, false).await?;
     Ok(see_other("/admin?done=reject"))
 }
-

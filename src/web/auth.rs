@@ -1,12 +1,14 @@
 //! Sign-up, log-in and log-out pages.
 
-use actix_web::http::StatusCode;
 use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
 use serde::Deserialize;
 
 use super::extract::{CsrfForm, Ctx};
 use super::views::pages::{self, SignupState};
-use super::{clear_session_cookie, form_error, html, html_status, see_other, session_cookie};
+use super::{
+    clear_session_cookie, form_error, html, html_status, rerender, see_other, session_cookie,
+};
 use crate::error::AppResult;
 use crate::service::accounts::{self, SignupInput, SignupOutcome};
 
@@ -34,8 +36,8 @@ pub async fn login(ctx: Ctx, form: CsrfForm<LoginForm>) -> AppResult<HttpRespons
             Ok(resp)
         }
         Err(e) => match form_error(&e) {
-            Some((status, msg)) => Ok(html_status(
-                status,
+            Some(msg) => Ok(rerender(
+                &e,
                 pages::login(&ctx, &f.username, Some(&msg), None),
             )),
             None => Err(e),
@@ -82,12 +84,14 @@ pub async fn signup(ctx: Ctx, form: CsrfForm<SignupForm>) -> AppResult<HttpRespo
                 &ctx,
                 &f.username,
                 None,
-                Some("Your account was created. An admin will review it; you can log in once it is approved."),
+                Some(
+                    "Your account was created. An admin will review it; you can log in once it is approved.",
+                ),
             ),
         )),
         Err(e) => match form_error(&e) {
-            Some((status, msg)) => Ok(html_status(
-                status,
+            Some(msg) => Ok(rerender(
+                &e,
                 pages::signup(
                     &ctx,
                     &SignupState {

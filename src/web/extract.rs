@@ -148,11 +148,14 @@ impl<T: DeserializeOwned> CsrfForm<T> {
                 .and_then(|t| t.csrf),
         };
         match sent {
-            Some(t) if !ctx.csrf.is_empty() && constant_time_eq(t.as_bytes(), ctx.csrf.as_bytes()) => {}
+            Some(t)
+                if !ctx.csrf.is_empty() && constant_time_eq(t.as_bytes(), ctx.csrf.as_bytes()) => {}
             _ => return Err(AppError::Csrf),
         }
         serde_urlencoded::from_bytes::<T>(&self.body).map_err(|_| {
-            AppError::invalid("The form was incomplete or malformed. Reload the page and try again.")
+            AppError::invalid(
+                "The form was incomplete or malformed. Reload the page and try again.",
+            )
         })
     }
 }

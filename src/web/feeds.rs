@@ -23,7 +23,11 @@ pub async fn public(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpRespons
     Ok(html(pages::public(&ctx, &page)))
 }
 
-pub async fn tag(ctx: Ctx, tag: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn tag(
+    ctx: Ctx,
+    tag: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let tag = tag.into_inner().to_lowercase();
     let page = timeline::tag(&ctx.core, ctx.viewer.as_ref(), &tag, q.before).await?;
     Ok(html(pages::tag(&ctx, &tag, &page)))

@@ -37,7 +37,10 @@ pub async fn security(
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),
-        ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=()",
+        ),
     ] {
         h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
     }

@@ -46,23 +46,50 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/settings", web::get().to(settings::show))
         .route("/settings/profile", web::post().to(settings::save_profile))
-        .route("/settings/password", web::post().to(settings::change_password))
-        .route("/settings/logout_others", web::post().to(settings::logout_others))
+        .route(
+            "/settings/password",
+            web::post().to(settings::change_password),
+        )
+        .route(
+            "/settings/logout_others",
+            web::post().to(settings::logout_others),
+        )
         .route("/follow_requests", web::get().to(profiles::requests))
-        .route("/follow_requests/{name}/accept", web::post().to(profiles::accept))
-        .route("/follow_requests/{name}/reject", web::post().to(profiles::reject))
+        .route(
+            "/follow_requests/{name}/accept",
+            web::post().to(profiles::accept),
+        )
+        .route(
+            "/follow_requests/{name}/reject",
+            web::post().to(profiles::reject),
+        )
         .route("/admin", web::get().to(admin::show))
         .route("/admin/settings", web::post().to(admin::save_settings))
-        .route("/admin/accounts/{name}/role", web::post().to(admin::set_role))
-        .route("/admin/accounts/{name}/verify", web::post().to(admin::verify))
-        .route("/admin/accounts/{name}/approve", web::post().to(admin::approve))
-        .route("/admin/accounts/{name}/reject", web::post().to(admin::reject))
+        .route(
+            "/admin/accounts/{name}/role",
+            web::post().to(admin::set_role),
+        )
+        .route(
+            "/admin/accounts/{name}/verify",
+            web::post().to(admin::verify),
+        )
+        .route(
+            "/admin/accounts/{name}/approve",
+            web::post().to(admin::approve),
+        )
+        .route(
+            "/admin/accounts/{name}/reject",
+            web::post().to(admin::reject),
+        )
         .route("/@{name}", web::get().to(profiles::show))
         .route("/@{name}/followers", web::get().to(profiles::followers))
         .route("/@{name}/following", web::get().to(profiles::following))
         .route("/@{name}/follow", web::post().to(profiles::follow))
         .route("/@{name}/unfollow", web::post().to(profiles::unfollow))
-        .route("/@{name}/remove_follower", web::post().to(profiles::remove_follower))
+        .route(
+            "/@{name}/remove_follower",
+            web::post().to(profiles::remove_follower),
+        )
         .route("/@{name}/{id}", web::get().to(posts::thread))
         .route("/@{name}/{id}/edit", web::get().to(posts::edit_page))
         .route("/@{name}/{id}/history", web::get().to(posts::history));
@@ -128,14 +155,26 @@ pub fn safe_back(back: Option<&str>, default: &str) -> String {
 
 /// The message to show inside a form for errors the person can fix; None for the rest,
 /// which go to the error page.
-pub fn form_error(e: &AppError) -> Option<(StatusCode, String)> {
+pub fn form_error(e: &AppError) -> Option<String> {
     match e {
         AppError::Invalid(_)
         | AppError::Forbidden(_)
         | AppError::Conflict(_)
-        | AppError::RateLimited { .. } => Some((e.status_code(), e.public_message().1)),
+        | AppError::RateLimited { .. } => Some(e.public_message().1),
         _ => None,
     }
+}
+
+/// A page re-rendered because of `e` (a form with its error), with the error's status and,
+/// for rate limits, `Retry-After`.
+pub fn rerender(e: &AppError, m: Markup) -> HttpResponse {
+    let mut resp = html_status(e.status_code(), m);
+    if let AppError::RateLimited { retry_after_secs } = e
+        && let Ok(v) = header::HeaderValue::from_str(&retry_after_secs.to_string())
+    {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp
 }
 
 pub fn session_cookie(core: &Core, token: &str) -> Cookie<'static> {

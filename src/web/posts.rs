@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::extract::{CsrfForm, Ctx};
 use super::views::components::{self, ComposeState};
 use super::views::pages;
-use super::{form_error, html, html_status, parse_post_id, safe_back, see_other};
+use super::{form_error, html, html_status, parse_post_id, rerender, safe_back, see_other};
 use crate::domain::{PostId, ReplyPolicy, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::service::posts::{self as post_service, NewPost};
@@ -103,7 +103,7 @@ pub async fn create(ctx: Ctx, form: CsrfForm<PostForm>) -> AppResult<HttpRespons
             None => Ok(see_other(&safe_back(f.back.as_deref(), "/"))),
         },
         Err(e) => {
-            let Some((status, msg)) = form_error(&e) else {
+            let Some(msg) = form_error(&e) else {
                 return Err(e);
             };
             state.error = Some(msg);
@@ -121,7 +121,7 @@ pub async fn create(ctx: Ctx, form: CsrfForm<PostForm>) -> AppResult<HttpRespons
                     components::reply_box(&ctx, parent, &state),
                 ));
             }
-            Ok(html_status(status, pages::compose(&ctx, &state, context.as_ref())))
+            Ok(rerender(&e, pages::compose(&ctx, &state, context.as_ref())))
         }
     }
 }
@@ -153,7 +153,12 @@ enum Toggle {
     Hide,
 }
 
-async fn toggle(ctx: Ctx, id: String, form: CsrfForm<ToggleForm>, what: Toggle) -> AppResult<HttpResponse> {
+async fn toggle(
+    ctx: Ctx,
+    id: String,
+    form: CsrfForm<ToggleForm>,
+    what: Toggle,
+) -> AppResult<HttpResponse> {
     let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     let id = parse_post_id(&id)?;
@@ -172,16 +177,32 @@ async fn toggle(ctx: Ctx, id: String, form: CsrfForm<ToggleForm>, what: Toggle) 
     Ok(see_other(&safe_back(f.back.as_deref(), "/")))
 }
 
-pub async fn like(ctx: Ctx, id: web::Path<String>, form: CsrfForm<ToggleForm>) -> AppResult<HttpResponse> {
+pub async fn like(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<ToggleForm>,
+) -> AppResult<HttpResponse> {
     toggle(ctx, id.into_inner(), form, Toggle::Like).await
 }
-pub async fn repost(ctx: Ctx, id: web::Path<String>, form: CsrfForm<ToggleForm>) -> AppResult<HttpResponse> {
+pub async fn repost(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<ToggleForm>,
+) -> AppResult<HttpResponse> {
     toggle(ctx, id.into_inner(), form, Toggle::Repost).await
 }
-pub async fn bookmark(ctx: Ctx, id: web::Path<String>, form: CsrfForm<ToggleForm>) -> AppResult<HttpResponse> {
+pub async fn bookmark(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<ToggleForm>,
+) -> AppResult<HttpResponse> {
     toggle(ctx, id.into_inner(), form, Toggle::Bookmark).await
 }
-pub async fn hide(ctx: Ctx, id: web::Path<String>, form: CsrfForm<ToggleForm>) -> AppResult<HttpResponse> {
+pub async fn hide(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<ToggleForm>,
+) -> AppResult<HttpResponse> {
     toggle(ctx, id.into_inner(), form, Toggle::Hide).await
 }
 
@@ -201,7 +222,13 @@ async fn own_post(ctx: &Ctx, name: &str, id: &str) -> AppResult<crate::store::mo
 pub async fn edit_page(ctx: Ctx, path: web::Path<(String, String)>) -> AppResult<HttpResponse> {
     let (name, id) = path.into_inner();
     let p = own_post(&ctx, &name, &id).await?;
-    Ok(html(pages::edit(&ctx, &p, &p.body, &p.content_warning, None)))
+    Ok(html(pages::edit(
+        &ctx,
+        &p,
+        &p.body,
+        &p.content_warning,
+        None,
+    )))
 }
 
 #[derive(Deserialize)]
@@ -212,7 +239,11 @@ pub struct EditForm {
     content_warning: String,
 }
 
-pub async fn save_edit(ctx: Ctx, id: web::Path<String>, form: CsrfForm<EditForm>) -> AppResult<HttpResponse> {
+pub async fn save_edit(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<EditForm>,
+) -> AppResult<HttpResponse> {
     let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     let id = parse_post_id(&id)?;
@@ -222,12 +253,12 @@ pub async fn save_edit(ctx: Ctx, id: web::Path<String>, form: CsrfForm<EditForm>
             Ok(see_other(&Urls::post(&p.author.username, id)))
         }
         Err(e) => {
-            let Some((status, msg)) = form_error(&e) else {
+            let Some(msg) = form_error(&e) else {
                 return Err(e);
             };
             let p = timeline::post(&ctx.core, Some(v), id).await?;
-            Ok(html_status(
-                status,
+            Ok(rerender(
+                &e,
                 pages::edit(&ctx, &p, &f.body, &f.content_warning, Some(&msg)),
             ))
         }
@@ -261,7 +292,11 @@ pub async fn confirm_delete(ctx: Ctx, id: web::Path<String>) -> AppResult<HttpRe
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn delete(ctx: Ctx, id: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn delete(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     let id = parse_post_id(&id)?;

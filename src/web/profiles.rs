@@ -23,7 +23,11 @@ async fn visible_account(ctx: &Ctx, name: &str) -> AppResult<Account> {
     Ok(a)
 }
 
-pub async fn show(ctx: Ctx, name: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn show(
+    ctx: Ctx,
+    name: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     let a = visible_account(&ctx, &name).await?;
     if *name != a.username {
         return Ok(HttpResponse::Found()
@@ -36,7 +40,12 @@ pub async fn show(ctx: Ctx, name: web::Path<String>, q: web::Query<PageQuery>) -
     Ok(html(pages::profile(&ctx, &a, &rel, tab, &page)))
 }
 
-async fn list(ctx: Ctx, name: &str, kind: ListPage, before: Option<i64>) -> AppResult<HttpResponse> {
+async fn list(
+    ctx: Ctx,
+    name: &str,
+    kind: ListPage,
+    before: Option<i64>,
+) -> AppResult<HttpResponse> {
     let a = visible_account(&ctx, name).await?;
     let svc_kind = match kind {
         ListPage::Followers => ListKind::Followers,
@@ -46,11 +55,19 @@ async fn list(ctx: Ctx, name: &str, kind: ListPage, before: Option<i64>) -> AppR
     Ok(html(pages::account_list(&ctx, &a, kind, &page)))
 }
 
-pub async fn followers(ctx: Ctx, name: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn followers(
+    ctx: Ctx,
+    name: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     list(ctx, &name, ListPage::Followers, q.before).await
 }
 
-pub async fn following(ctx: Ctx, name: web::Path<String>, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
+pub async fn following(
+    ctx: Ctx,
+    name: web::Path<String>,
+    q: web::Query<PageQuery>,
+) -> AppResult<HttpResponse> {
     list(ctx, &name, ListPage::Following, q.before).await
 }
 
@@ -67,21 +84,33 @@ async fn after_follow_change(ctx: &Ctx, name: &str) -> AppResult<HttpResponse> {
     Ok(see_other(&Urls::profile(&name.to_ascii_lowercase())))
 }
 
-pub async fn follow(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn follow(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     follows::follow(&ctx.core, v, &name).await?;
     after_follow_change(&ctx, &name).await
 }
 
-pub async fn unfollow(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn unfollow(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     follows::unfollow(&ctx.core, v, &name).await?;
     after_follow_change(&ctx, &name).await
 }
 
-pub async fn remove_follower(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn remove_follower(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     follows::remove_follower(&ctx.core, v, &name).await?;
@@ -94,14 +123,22 @@ pub async fn requests(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpRespo
     Ok(html(pages::follow_requests(&ctx, &page)))
 }
 
-pub async fn accept(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn accept(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     follows::accept(&ctx.core, v, &name).await?;
     Ok(see_other("/follow_requests"))
 }
 
-pub async fn reject(ctx: Ctx, name: web::Path<String>, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn reject(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<Empty>,
+) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     follows::reject(&ctx.core, v, &name).await?;

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::extract::{CsrfForm, Ctx};
 use super::views::Notice;
 use super::views::pages::{self, ProfileFormState, SettingsPage};
-use super::{form_error, html, html_status, see_other};
+use super::{form_error, html, rerender, see_other};
 use crate::error::AppResult;
 use crate::service::accounts::{self, ProfileInput, Viewer};
 
@@ -48,13 +48,21 @@ pub async fn show(ctx: Ctx, q: actix_web::web::Query<SettingsQuery>) -> AppResul
     )))
 }
 
-pub async fn save_profile(ctx: Ctx, form: CsrfForm<HashMap<String, String>>) -> AppResult<HttpResponse> {
+pub async fn save_profile(
+    ctx: Ctx,
+    form: CsrfForm<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
     let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     let max = ctx.core.config.limits.profile_fields;
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let fields: Vec<(String, String)> = (0..max)
-        .map(|i| (get(&format!("field_name_{i}")), get(&format!("field_value_{i}"))))
+        .map(|i| {
+            (
+                get(&format!("field_name_{i}")),
+                get(&format!("field_value_{i}")),
+            )
+        })
         .collect();
     let input = ProfileInput {
         display_name: get("display_name"),
@@ -71,12 +79,12 @@ pub async fn save_profile(ctx: Ctx, form: CsrfForm<HashMap<String, String>>) -> 
     match accounts::update_profile(&ctx.core, v, input).await {
         Ok(()) => Ok(see_other("/settings?saved=profile")),
         Err(e) => {
-            let Some((status, msg)) = form_error(&e) else {
+            let Some(msg) = form_error(&e) else {
                 return Err(e);
             };
             let sessions = accounts::sessions(&ctx.core, v).await?;
-            Ok(html_status(
-                status,
+            Ok(rerender(
+                &e,
                 pages::settings(
                     &ctx,
                     &SettingsPage {
@@ -105,12 +113,12 @@ pub async fn change_password(ctx: Ctx, form: CsrfForm<PasswordForm>) -> AppResul
     match accounts::change_password(&ctx.core, v, &f.current_password, &f.new_password).await {
         Ok(()) => Ok(see_other("/settings?saved=password")),
         Err(e) => {
-            let Some((status, msg)) = form_error(&e) else {
+            let Some(msg) = form_error(&e) else {
                 return Err(e);
             };
             let sessions = accounts::sessions(&ctx.core, v).await?;
-            Ok(html_status(
-                status,
+            Ok(rerender(
+                &e,
                 pages::settings(
                     &ctx,
                     &SettingsPage {

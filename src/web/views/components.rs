@@ -71,8 +71,12 @@ pub fn rich_text(body: &str) -> Markup {
 fn visibility_icon(v: Visibility) -> Markup {
     match v {
         Visibility::Public => html! {},
-        Visibility::Followers => html! { span.vis title=(v.label()) aria-label=(v.label()) { (icons::lock()) } },
-        Visibility::Mentioned => html! { span.vis title=(v.label()) aria-label=(v.label()) { (icons::mail()) } },
+        Visibility::Followers => {
+            html! { span.vis title=(v.label()) aria-label=(v.label()) { (icons::lock()) } }
+        }
+        Visibility::Mentioned => {
+            html! { span.vis title=(v.label()) aria-label=(v.label()) { (icons::mail()) } }
+        }
     }
 }
 
@@ -167,7 +171,17 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
     }
 }
 
-fn toggle_form(ctx: &Ctx, p: &PostView, what: &str, on: bool, label_on: &str, label_off: &str, icon: Markup, count: Option<i64>, can_hide: bool) -> Markup {
+fn toggle_form(
+    ctx: &Ctx,
+    p: &PostView,
+    what: &str,
+    on: bool,
+    label_on: &str,
+    label_off: &str,
+    icon: Markup,
+    count: Option<i64>,
+    can_hide: bool,
+) -> Markup {
     let action = format!("/posts/{}/{what}", p.id);
     html! {
         form.inline method="post" action=(action) hx-post=(action) hx-target=(format!("#actions-{}", p.id)) hx-swap="outerHTML" {

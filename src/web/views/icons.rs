@@ -12,7 +12,9 @@ pub fn home() -> Markup {
     svg(r#"<path d="M3 11l9-8 9 8"/><path d="M5 10v10h5v-6h4v6h5V10"/>"#)
 }
 pub fn globe() -> Markup {
-    svg(r#"<circle cx="12" cy="12" r="9"/><path d="M3 12h18"/><path d="M12 3c3 3.5 3 14.5 0 18c-3-3.5-3-14.5 0-18z"/>"#)
+    svg(
+        r#"<circle cx="12" cy="12" r="9"/><path d="M3 12h18"/><path d="M12 3c3 3.5 3 14.5 0 18c-3-3.5-3-14.5 0-18z"/>"#,
+    )
 }
 pub fn bell() -> Markup {
     svg(r#"<path d="M6 16V11a6 6 0 0 1 12 0v5l2 2H4z"/><path d="M10 20a2 2 0 0 0 4 0"/>"#)
@@ -21,7 +23,9 @@ pub fn user() -> Markup {
     svg(r#"<circle cx="12" cy="8" r="4"/><path d="M4 21c0-4 4-6 8-6s8 2 8 6"/>"#)
 }
 pub fn gear() -> Markup {
-    svg(r#"<circle cx="12" cy="12" r="3"/><path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1"/>"#)
+    svg(
+        r#"<circle cx="12" cy="12" r="3"/><path d="M12 2v3M12 19v3M2 12h3M19 12h3M4.9 4.9l2.1 2.1M17 17l2.1 2.1M4.9 19.1L7 17M17 7l2.1-2.1"/>"#,
+    )
 }
 pub fn shield() -> Markup {
     svg(r#"<path d="M12 3l8 3v6c0 5-3.5 8-8 9c-4.5-1-8-4-8-9V6z"/>"#)
@@ -51,7 +55,9 @@ pub fn pen() -> Markup {
     svg(r#"<path d="M4 20l4-1 11-11-3-3L5 16z"/><path d="M14 6l3 3"/>"#)
 }
 pub fn more() -> Markup {
-    svg(r#"<circle cx="5" cy="12" r="1"/><circle cx="12" cy="12" r="1"/><circle cx="19" cy="12" r="1"/>"#)
+    svg(
+        r#"<circle cx="5" cy="12" r="1"/><circle cx="12" cy="12" r="1"/><circle cx="19" cy="12" r="1"/>"#,
+    )
 }
 
 /// The verified badge: filled, so it reads as a mark rather than a control.

@@ -3,8 +3,8 @@
 use maud::{Markup, html};
 
 use super::components::{
-    self, CardMode, CardOpts, ComposeState, account_row, compose_form, feed, follow_button, next_url,
-    post_card, reply_box,
+    self, CardMode, CardOpts, ComposeState, account_row, compose_form, feed, follow_button,
+    next_url, post_card, reply_box,
 };
 use super::{Notice, icons, notice, page, time};
 use crate::domain::RegistrationMode;
@@ -74,7 +74,10 @@ fn notification_text(n: &Notification) -> (&'static str, Markup) {
         NotificationKind::Repost => ("repost", html! { (who) " reposted your post" }),
         NotificationKind::Like => ("like", html! { (who) " liked your post" }),
         NotificationKind::Follow => ("follow", html! { (who) " followed you" }),
-        NotificationKind::FollowRequest => ("follow-request", html! { (who) " asked to follow you · " a href="/follow_requests" { "Review requests" } }),
+        NotificationKind::FollowRequest => (
+            "follow-request",
+            html! { (who) " asked to follow you · " a href="/follow_requests" { "Review requests" } },
+        ),
     }
 }
 
@@ -121,12 +124,22 @@ pub fn notifications(ctx: &Ctx, p: &Page<Notification>) -> Markup {
 
 fn thread_node(ctx: &Ctx, node: &ThreadNode, root_author: &str, depth: usize) -> Markup {
     let viewer_name = ctx.viewer.as_ref().map(|v| v.account.username.as_str());
-    let can_hide = viewer_name.is_some_and(|me| {
-        me == root_author || node.post.in_reply_to_author.as_deref() == Some(me)
-    });
-    let card = post_card(ctx, &node.post, &CardOpts { mode: CardMode::Feed, can_hide });
+    let can_hide = viewer_name
+        .is_some_and(|me| me == root_author || node.post.in_reply_to_author.as_deref() == Some(me));
+    let card = post_card(
+        ctx,
+        &node.post,
+        &CardOpts {
+            mode: CardMode::Feed,
+            can_hide,
+        },
+    );
     // Deep threads stop indenting so phones keep a readable width.
-    let class = if depth < 5 { "reply-node" } else { "reply-node flat" };
+    let class = if depth < 5 {
+        "reply-node"
+    } else {
+        "reply-node flat"
+    };
     html! {
         li class=(class) {
             @if node.post.hidden {
@@ -153,10 +166,13 @@ pub fn thread(ctx: &Ctx, t: &Thread, compose: &ComposeState) -> Markup {
         .map(|a| a.author.username.clone())
         .unwrap_or_else(|| t.post.author.username.clone());
     let viewer_name = ctx.viewer.as_ref().map(|v| v.account.username.as_str());
-    let focus_can_hide = viewer_name.is_some_and(|me| {
-        me == root_author || t.post.in_reply_to_author.as_deref() == Some(me)
-    });
-    let title = format!("{}: \"{}\"", t.post.author.name(), t.post.body.chars().take(40).collect::<String>());
+    let focus_can_hide = viewer_name
+        .is_some_and(|me| me == root_author || t.post.in_reply_to_author.as_deref() == Some(me));
+    let title = format!(
+        "{}: \"{}\"",
+        t.post.author.name(),
+        t.post.body.chars().take(40).collect::<String>()
+    );
     let body = html! {
         (heading("Conversation"))
         @if !t.ancestors.is_empty() {
@@ -279,10 +295,20 @@ pub fn delete_confirm(ctx: &Ctx, p: &PostView) -> Markup {
     page(ctx, "Delete post", body)
 }
 
-pub fn profile(ctx: &Ctx, a: &Account, rel: &Relationship, tab: ProfileTab, p: &Page<FeedItem>) -> Markup {
+pub fn profile(
+    ctx: &Ctx,
+    a: &Account,
+    rel: &Relationship,
+    tab: ProfileTab,
+    p: &Page<FeedItem>,
+) -> Markup {
     let base = Urls::profile(&a.username);
     let tab_link = |t: ProfileTab, label: &str| {
-        let href = if t == ProfileTab::Posts { base.clone() } else { format!("{base}?tab={}", t.as_str()) };
+        let href = if t == ProfileTab::Posts {
+            base.clone()
+        } else {
+            format!("{base}?tab={}", t.as_str())
+        };
         html! { a.tab href=(href) aria-current=[(t == tab).then_some("page")] { (label) } }
     };
     let own = ctx.viewer_id() == Some(a.id);
@@ -325,7 +351,11 @@ pub fn profile(ctx: &Ctx, a: &Account, rel: &Relationship, tab: ProfileTab, p: &
         }
         (feed(ctx, &p.items, next_url(&base, &[("tab", if tab == ProfileTab::Posts { "" } else { tab.as_str() })], p.next), "Nothing here yet."))
     };
-    page(ctx, &format!("{} (@{})", a.brief().name(), a.username), body)
+    page(
+        ctx,
+        &format!("{} (@{})", a.brief().name(), a.username),
+        body,
+    )
 }
 
 pub enum ListPage {
@@ -333,7 +363,12 @@ pub enum ListPage {
     Following,
 }
 
-pub fn account_list(ctx: &Ctx, owner: &Account, kind: ListPage, p: &Page<AccountListItem>) -> Markup {
+pub fn account_list(
+    ctx: &Ctx,
+    owner: &Account,
+    kind: ListPage,
+    p: &Page<AccountListItem>,
+) -> Markup {
     let (title, path) = match kind {
         ListPage::Followers => ("Followers", format!("/@{}/followers", owner.username)),
         ListPage::Following => ("Following", format!("/@{}/following", owner.username)),
@@ -482,7 +517,11 @@ pub fn settings(ctx: &Ctx, s: &SettingsPage<'_>) -> Markup {
             .filter(|(sec, _)| *sec == section)
             .map(|(_, m)| m.clone())
     };
-    let current = ctx.viewer.as_ref().map(|v| v.session_hash.clone()).unwrap_or_default();
+    let current = ctx
+        .viewer
+        .as_ref()
+        .map(|v| v.session_hash.clone())
+        .unwrap_or_default();
     let body = html! {
         (heading("Settings"))
         @if let Some(n) = &s.notice { (notice(n)) }

@@ -1,0 +1,121 @@
+use reqwest::StatusCode;
+
+use crate::common::{TestApp, User};
+
+/// Follows "Load older" links until the end and returns every post id seen, in order.
+async fn walk(u: &User, first: &str) -> (Vec<i64>, usize) {
+    let mut ids = Vec::new();
+    let mut pages = 0;
+    let mut path = first.to_string();
+    loop {
+        let page = u.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        pages += 1;
+        ids.extend(page.post_ids());
+        let key = "class=\"button\" href=\"";
+        match page.body.find(key) {
+            Some(i) if page.body[i..].contains("Load older") => {
+                let rest = &page.body[i + key.len()..];
+                path = rest[..rest.find('"').unwrap()].replace("&amp;", "&");
+                assert!(path.contains("before="), "keyset, not offset: {path}");
+            }
+            _ => break,
+        }
+        assert!(pages < 50, "pagination does not end");
+    }
+    (ids, pages)
+}
+
+#[actix_web::test]
+async fn feeds_paginate_by_keyset_without_gaps_or_repeats() {
+    let app = TestApp::with_config(|c| c.limits.page_size = 4).await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    bob.follow("alice").await;
+    let mut made = Vec::new();
+    for i in 0..10 {
+        made.push(alice.say(&format!("post number {i}")).await);
+    }
+    let reply = alice.reply(made[0], "a reply").await;
+    made.reverse();
+
+    let (public, pages) = walk(&app.anon(), "/public").await;
+    assert_eq!(
+        public, made,
+        "public: newest first, every post once, no replies"
+    );
+    assert_eq!(pages, 3);
+
+    let (home, _) = walk(&bob, "/").await;
+    let mut with_reply = made.clone();
+    with_reply.insert(0, reply);
+    assert_eq!(
+        home, with_reply,
+        "home includes a followed person's reply to themself"
+    );
+
+    let (profile, _) = walk(&app.anon(), "/@alice").await;
+    assert_eq!(profile, made, "the posts tab leaves replies out");
+    let (all, _) = walk(&app.anon(), "/@alice?tab=replies").await;
+    assert_eq!(all, with_reply);
+    // A post made while paging does not shift older pages (keyset, not offset).
+    let first = app.anon().get("/public").await;
+    alice.say("brand new").await;
+    let key = "before=";
+    let i = first.body.find(key).unwrap() + key.len();
+    let cursor: String = first.body[i..]
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let second = app.anon().get(&format!("/public?before={cursor}")).await;
+    assert_eq!(second.post_ids(), made[4..8].to_vec());
+}
+
+#[actix_web::test]
+async fn home_shows_followed_people_and_me_but_not_strangers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let sam = app.signup("sam").await;
+    alice.follow("bob").await;
+    alice.say("my own post").await;
+    bob.say("bob's post").await;
+    sam.say("stranger's post").await;
+    let sam_post = sam.say("sam starts a thread").await;
+    bob.reply(sam_post, "bob answers a stranger").await;
+    let home = alice.get("/").await;
+    home.assert_contains("my own post");
+    home.assert_contains("bob's post");
+    home.assert_lacks("stranger's post");
+    home.assert_lacks("bob answers a stranger");
+    // Logged out, / is the public feed.
+    let anon = app.anon().get("/").await;
+    anon.assert_contains("stranger's post");
+    anon.assert_contains("Sign up");
+}
+
+#[actix_web::test]
+async fn bookmarks_are_private() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let id = alice.say("keep this").await;
+    let r = bob
+        .post(&format!("/posts/{id}/bookmark"), &[("on", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(bob.get("/bookmarks").await.post_ids(), vec![id]);
+    assert!(alice.get("/bookmarks").await.post_ids().is_empty());
+    assert_eq!(
+        app.anon().get("/bookmarks").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    bob.post(&format!("/posts/{id}/bookmark"), &[("on", "0")])
+        .await;
+    assert!(bob.get("/bookmarks").await.post_ids().is_empty());
+    // A bookmarked post that is deleted leaves the list.
+    bob.post(&format!("/posts/{id}/bookmark"), &[("on", "1")])
+        .await;
+    alice.post(&format!("/posts/{id}/delete"), &[]).await;
+    assert!(bob.get("/bookmarks").await.post_ids().is_empty());
+}

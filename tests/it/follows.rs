@@ -1,0 +1,114 @@
+use reqwest::StatusCode;
+
+use crate::common::{TestApp, post_path};
+
+#[actix_web::test]
+async fn following_and_unfollowing_an_open_account() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let r = bob.follow("alice").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    bob.follow("alice").await;
+    let p = app.anon().get("/@alice").await;
+    p.assert_contains("<strong>1</strong> followers");
+    app.anon()
+        .get("/@alice/followers")
+        .await
+        .assert_contains("@bob");
+    app.anon()
+        .get("/@bob/following")
+        .await
+        .assert_contains("@alice");
+    alice.get("/@bob").await.assert_contains("Follows you");
+    bob.get("/@alice").await.assert_contains("Unfollow");
+    let r = bob.post("/@alice/unfollow", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    app.anon()
+        .get("/@alice")
+        .await
+        .assert_contains("<strong>0</strong> followers");
+    let r = bob.follow("bob").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = bob.follow("nobody").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn a_locked_account_approves_followers() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    let r = alice.post("/settings/profile", &[("locked", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let secret = alice
+        .create_post(&[("body", "inner circle"), ("visibility", "followers")])
+        .await;
+
+    bob.follow("alice").await;
+    bob.get("/@alice").await.assert_contains("Cancel request");
+    assert_eq!(
+        bob.get(&post_path("alice", secret)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    alice
+        .get("/notifications")
+        .await
+        .assert_contains("asked to follow you");
+    let reqs = alice.get("/follow_requests").await;
+    reqs.assert_contains("@bob");
+    let r = alice.post("/follow_requests/bob/accept", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        bob.get(&post_path("alice", secret)).await.status,
+        StatusCode::OK
+    );
+    bob.get("/").await.assert_contains("inner circle");
+
+    carol.follow("alice").await;
+    let r = alice.post("/follow_requests/carol/reject", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    carol
+        .get("/@alice")
+        .await
+        .assert_contains("Request to follow");
+    assert_eq!(
+        carol.get(&post_path("alice", secret)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = alice.post("/follow_requests/carol/accept", &[]).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "no pending request to accept"
+    );
+
+    // Removing a follower takes away their access.
+    let r = alice.post("/@bob/remove_follower", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        bob.get(&post_path("alice", secret)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    app.anon()
+        .get("/@alice")
+        .await
+        .assert_contains("<strong>0</strong> followers");
+
+    // Unlocking accepts whoever is waiting.
+    carol.follow("alice").await;
+    alice.post("/settings/profile", &[]).await;
+    carol.get("/@alice").await.assert_contains("Unfollow");
+}
+
+#[actix_web::test]
+async fn follow_buttons_work_in_place_with_htmx() {
+    let app = TestApp::spawn().await;
+    app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let r = bob.post_htmx("/@alice/follow", &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.starts_with("<form"), "{}", r.body);
+    r.assert_contains("Unfollow");
+}
