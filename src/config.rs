@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: Server,
@@ -149,17 +149,6 @@ impl Default for Storage {
     }
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: Server::default(),
-            instance: Instance::default(),
-            limits: Limits::default(),
-            rate_limits: RateLimits::default(),
-            storage: Storage::default(),
-        }
-    }
-}
 
 /// Values given on the command line; `None` leaves the lower sources in charge.
 #[derive(Debug, Default, Clone)]

@@ -120,10 +120,7 @@ fn link_at(s: &str) -> Option<usize> {
     let mut url = &s[..end];
     // Trailing punctuation belongs to the sentence, not the URL; a closing parenthesis only
     // when the URL did not open one.
-    loop {
-        let Some(last) = url.chars().next_back() else {
-            break;
-        };
+    while let Some(last) = url.chars().next_back() {
         let strip = matches!(last, '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*')
             || (last == ')' && url.matches('(').count() < url.matches(')').count());
         if strip {

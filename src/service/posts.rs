@@ -68,10 +68,11 @@ pub(crate) fn check_reply_allowed(
     who: AccountId,
 ) -> AppResult<()> {
     let mut allowed = policy_allows(c, parent, who)?;
-    if allowed && parent.root != parent.id {
-        if let Some(root) = posts::find_facts(c, parent.root)? {
-            allowed = policy_allows(c, &root, who)?;
-        }
+    if allowed
+        && parent.root != parent.id
+        && let Some(root) = posts::find_facts(c, parent.root)?
+    {
+        allowed = policy_allows(c, &root, who)?;
     }
     if allowed {
         Ok(())

@@ -1,4 +1,6 @@
 //! One integration test binary (one link step): every module starts the real app.
+// A failed expectation in a test harness should panic with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod accounts;
 mod admin;

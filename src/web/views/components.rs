@@ -171,17 +171,25 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
     }
 }
 
-fn toggle_form(
-    ctx: &Ctx,
-    p: &PostView,
-    what: &str,
+/// One on/off action button (like, repost, bookmark) as a form that works without JS.
+struct Toggle<'a> {
+    what: &'a str,
     on: bool,
-    label_on: &str,
-    label_off: &str,
+    label_on: &'a str,
+    label_off: &'a str,
     icon: Markup,
     count: Option<i64>,
-    can_hide: bool,
-) -> Markup {
+}
+
+fn toggle_form(ctx: &Ctx, p: &PostView, t: Toggle<'_>, can_hide: bool) -> Markup {
+    let Toggle {
+        what,
+        on,
+        label_on,
+        label_off,
+        icon,
+        count,
+    } = t;
     let action = format!("/posts/{}/{what}", p.id);
     html! {
         form.inline method="post" action=(action) hx-post=(action) hx-target=(format!("#actions-{}", p.id)) hx-swap="outerHTML" {
@@ -209,15 +217,15 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
             }
             @if ctx.viewer.is_some() {
                 @if p.visibility == Visibility::Public {
-                    (toggle_form(ctx, p, "repost", p.reposted, "Undo repost", "Repost", icons::repost(), Some(p.repost_count), can_hide))
+                    (toggle_form(ctx, p, Toggle { what: "repost", on: p.reposted, label_on: "Undo repost", label_off: "Repost", icon: icons::repost(), count: Some(p.repost_count) }, can_hide))
                     a.action.quote href=(format!("/compose?quote={}", p.id)) title="Quote" {
                         (icons::quote()) span.visually-hidden { "Quote" } span.count { @if p.quote_count > 0 { (p.quote_count) } }
                     }
                 } @else {
                     span.action.disabled title="Only public posts can be reposted or quoted" { (icons::repost()) }
                 }
-                (toggle_form(ctx, p, "like", p.liked, "Unlike", "Like", icons::heart(), Some(p.like_count), can_hide))
-                (toggle_form(ctx, p, "bookmark", p.bookmarked, "Remove bookmark", "Bookmark", icons::bookmark(), None, can_hide))
+                (toggle_form(ctx, p, Toggle { what: "like", on: p.liked, label_on: "Unlike", label_off: "Like", icon: icons::heart(), count: Some(p.like_count) }, can_hide))
+                (toggle_form(ctx, p, Toggle { what: "bookmark", on: p.bookmarked, label_on: "Remove bookmark", label_off: "Bookmark", icon: icons::bookmark(), count: None }, can_hide))
                 @if mine || ctx.is_staff() || can_hide {
                     details.menu {
                         summary.action title="More" { (icons::more()) span.visually-hidden { "More actions" } }
