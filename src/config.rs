@@ -149,7 +149,6 @@ impl Default for Storage {
     }
 }
 
-
 /// Values given on the command line; `None` leaves the lower sources in charge.
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {

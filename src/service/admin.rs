@@ -150,8 +150,6 @@ pub async fn list_accounts(
             )?)
         })
         .await?;
-    let next = (items.len() == limit)
-        .then(|| items.last().map(|a| a.id.0))
-        .flatten();
+    let next = super::next_cursor(&items, limit, |a| a.id.0);
     Ok(Page { items, next })
 }

@@ -204,9 +204,7 @@ pub async fn list(
             )?)
         })
         .await?;
-    let next = (items.len() == limit)
-        .then(|| items.last().map(|i| i.cursor))
-        .flatten();
+    let next = super::next_cursor(&items, limit, |i| i.cursor);
     Ok(Page { items, next })
 }
 
@@ -229,9 +227,7 @@ pub async fn requests(
             )?)
         })
         .await?;
-    let next = (items.len() == limit)
-        .then(|| items.last().map(|i| i.cursor))
-        .flatten();
+    let next = super::next_cursor(&items, limit, |i| i.cursor);
     Ok(Page { items, next })
 }
 

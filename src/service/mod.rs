@@ -166,3 +166,12 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<i64>,
 }
+
+/// The cursor of the next page: the last row's, when the page came back full.
+pub fn next_cursor<R>(rows: &[R], limit: usize, cursor: impl Fn(&R) -> i64) -> Option<i64> {
+    if rows.len() == limit {
+        rows.last().map(cursor)
+    } else {
+        None
+    }
+}

@@ -20,9 +20,7 @@ pub async fn list(
     core.db
         .read(move |c| {
             let rows = notifications::list(c, me, before.unwrap_or(i64::MAX), limit)?;
-            let next = (rows.len() == limit)
-                .then(|| rows.last().map(|r| r.0))
-                .flatten();
+            let next = super::next_cursor(&rows, limit, |r| r.0);
             let mut items = Vec::with_capacity(rows.len());
             for (id, kind, actor, post, created_at) in rows {
                 let Some(kind) = NotificationKind::from_i64(kind) else {

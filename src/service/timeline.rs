@@ -64,11 +64,7 @@ fn page(
     rows: Vec<feeds::Row>,
     limit: usize,
 ) -> AppResult<Page<FeedItem>> {
-    let next = if rows.len() == limit {
-        rows.last().map(|r| r.cursor)
-    } else {
-        None
-    };
+    let next = super::next_cursor(&rows, limit, |r| r.cursor);
     Ok(Page {
         items: hydrate(c, viewer, &rows)?,
         next,
@@ -146,9 +142,7 @@ pub async fn bookmarks(
     core.db
         .read(move |c| {
             let rows = feeds::bookmarks(c, me, before.unwrap_or(i64::MAX), limit)?;
-            let next = (rows.len() == limit)
-                .then(|| rows.last().map(|r| r.cursor))
-                .flatten();
+            let next = super::next_cursor(&rows, limit, |r| r.cursor);
             let mut items = Vec::new();
             for item in hydrate(c, me, &rows)? {
                 if posts::is_visible(c, me, item.post.id)? {

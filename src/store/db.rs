@@ -122,18 +122,9 @@ impl Db {
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel::<AppResult<T>>();
-        let job: Job = Box::new(move |conn| {
-            let result = in_savepoint(conn, f);
-            Box::new(move |committed| {
-                let out = match result {
-                    Ok(v) if committed => Ok(v),
-                    Ok(_) => Err(AppError::Internal(anyhow::anyhow!("commit failed"))),
-                    Err(e) => Err(e),
-                };
-                let _ = tx.send(out);
-            })
-        });
-        self.send(job)?;
+        self.send(job(f, move |out| {
+            let _ = tx.send(out);
+        }))?;
         rx.await.map_err(|_| AppError::Unavailable)?
     }
 
@@ -144,18 +135,9 @@ impl Db {
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
         let (tx, rx) = mpsc::channel::<AppResult<T>>();
-        let job: Job = Box::new(move |conn| {
-            let result = in_savepoint(conn, f);
-            Box::new(move |committed| {
-                let out = match result {
-                    Ok(v) if committed => Ok(v),
-                    Ok(_) => Err(AppError::Internal(anyhow::anyhow!("commit failed"))),
-                    Err(e) => Err(e),
-                };
-                let _ = tx.send(out);
-            })
-        });
-        self.send(job)?;
+        self.send(job(f, move |out| {
+            let _ = tx.send(out);
+        }))?;
         rx.recv().map_err(|_| AppError::Unavailable)?
     }
 
@@ -212,6 +194,24 @@ impl Db {
             let _ = h.join();
         }
     }
+}
+
+/// Wraps a write: run `f` in its own savepoint now, hand its result to `reply` after the commit.
+fn job<T, F>(f: F, reply: impl FnOnce(AppResult<T>) + Send + 'static) -> Job
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+{
+    Box::new(move |conn| {
+        let result = in_savepoint(conn, f);
+        Box::new(move |committed| {
+            reply(match result {
+                Ok(v) if committed => Ok(v),
+                Ok(_) => Err(AppError::Internal(anyhow::anyhow!("commit failed"))),
+                Err(e) => Err(e),
+            })
+        })
+    })
 }
 
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
@@ -275,7 +275,25 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
         }
         return;
     }
-    let finishers: Vec<Finish> = batch.drain(..).map(|job| job(conn)).collect();
+    let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
+    let mut poisoned = false;
+    for job in batch.drain(..) {
+        // A panicking write must not take the writer thread (and every later write) with it.
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(conn))) {
+            Ok(f) => finishers.push(f),
+            Err(_) => {
+                tracing::error!("a database write panicked; its batch is rolled back");
+                poisoned = true;
+            }
+        }
+    }
+    if poisoned {
+        let _ = conn.execute_batch("ROLLBACK");
+        for f in finishers {
+            f(false);
+        }
+        return;
+    }
     let committed = match conn.execute_batch("COMMIT") {
         Ok(()) => true,
         Err(e) => {

@@ -3,7 +3,7 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx};
+use super::extract::{CsrfForm, Ctx, NoFields};
 use super::views::Notice;
 use super::views::pages::{self, AdminPage};
 use super::{html, see_other};
@@ -99,13 +99,10 @@ pub async fn verify(
     Ok(see_other("/admin?done=verify"))
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn approve(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
@@ -116,7 +113,7 @@ pub async fn approve(
 pub async fn reject(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;

@@ -4,7 +4,7 @@ use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx};
+use super::extract::{CsrfForm, Ctx, NoFields};
 use super::views::pages::{self, SignupState};
 use super::{
     clear_session_cookie, form_error, html, html_status, rerender, see_other, session_cookie,
@@ -107,10 +107,7 @@ pub async fn signup(ctx: Ctx, form: CsrfForm<SignupForm>) -> AppResult<HttpRespo
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-pub async fn logout(ctx: Ctx, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn logout(ctx: Ctx, form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     if let Some(v) = &ctx.viewer {
         accounts::logout(&ctx.core, v).await?;

@@ -222,3 +222,7 @@ pub struct PageQuery {
     pub before: Option<i64>,
     pub tab: Option<String>,
 }
+
+/// A form with no fields but the CSRF token (logout, follow, delete…).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}

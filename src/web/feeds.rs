@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::extract::{CsrfForm, Ctx, PageQuery};
+use super::extract::{CsrfForm, Ctx, NoFields, PageQuery};
 use super::views::components::ComposeState;
 use super::views::pages;
 use super::{html, see_other};
@@ -45,10 +45,7 @@ pub async fn notifications(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<Http
     Ok(html(pages::notifications(&ctx, &page)))
 }
 
-#[derive(serde::Deserialize)]
-pub struct Empty {}
-
-pub async fn mark_read(ctx: Ctx, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn mark_read(ctx: Ctx, form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     notifications::mark_all_read(&ctx.core, v).await?;

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx};
+use super::extract::{CsrfForm, Ctx, NoFields};
 use super::views::components::{self, ComposeState};
 use super::views::pages;
 use super::{form_error, html, html_status, parse_post_id, rerender, safe_back, see_other};
@@ -289,13 +289,10 @@ pub async fn confirm_delete(ctx: Ctx, id: web::Path<String>) -> AppResult<HttpRe
     Ok(html(pages::delete_confirm(&ctx, &p)))
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn delete(
     ctx: Ctx,
     id: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;

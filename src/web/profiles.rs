@@ -1,9 +1,8 @@
 //! Profiles, follower lists, following and follow requests.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx, PageQuery};
+use super::extract::{CsrfForm, Ctx, NoFields, PageQuery};
 use super::views::components;
 use super::views::pages::{self, ListPage};
 use super::{html, see_other};
@@ -71,9 +70,6 @@ pub async fn following(
     list(ctx, &name, ListPage::Following, q.before).await
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 /// After a follow change: the new button for htmx, or back to the profile.
 async fn after_follow_change(ctx: &Ctx, name: &str) -> AppResult<HttpResponse> {
     if ctx.htmx {
@@ -87,7 +83,7 @@ async fn after_follow_change(ctx: &Ctx, name: &str) -> AppResult<HttpResponse> {
 pub async fn follow(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
@@ -98,7 +94,7 @@ pub async fn follow(
 pub async fn unfollow(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
@@ -109,7 +105,7 @@ pub async fn unfollow(
 pub async fn remove_follower(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
@@ -126,7 +122,7 @@ pub async fn requests(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpRespo
 pub async fn accept(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
@@ -137,7 +133,7 @@ pub async fn accept(
 pub async fn reject(
     ctx: Ctx,
     name: web::Path<String>,
-    form: CsrfForm<Empty>,
+    form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx};
+use super::extract::{CsrfForm, Ctx, NoFields};
 use super::views::Notice;
 use super::views::pages::{self, ProfileFormState, SettingsPage};
 use super::{form_error, html, rerender, see_other};
@@ -133,10 +133,7 @@ pub async fn change_password(ctx: Ctx, form: CsrfForm<PasswordForm>) -> AppResul
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
-pub async fn logout_others(ctx: Ctx, form: CsrfForm<Empty>) -> AppResult<HttpResponse> {
+pub async fn logout_others(ctx: Ctx, form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     accounts::logout_others(&ctx.core, v).await?;
