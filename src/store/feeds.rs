@@ -32,6 +32,18 @@ fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
+fn home_sql() -> String {
+    format!(
+        "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
+         SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+         WHERE p.author_id IN authors AND p.id < ?2 AND p.deleted_at IS NULL
+           AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
+                OR p.in_reply_to_author_id IN authors)
+           AND {VISIBLE_TO_VIEWER}
+         ORDER BY p.id DESC LIMIT ?3"
+    )
+}
+
 /// Posts and reposts by the people `viewer` follows and by `viewer`. Replies show when they
 /// answer the viewer, someone the viewer follows, or the replier themself (as Mastodon does).
 pub fn home(
@@ -40,27 +52,19 @@ pub fn home(
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
-         SELECT p.id, p.repost_of_id, p.author_id FROM posts p
-         WHERE p.author_id IN authors AND p.id < ?2 AND p.deleted_at IS NULL
-           AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
-                OR p.in_reply_to_author_id IN authors)
-           AND {VISIBLE_TO_VIEWER}
-         ORDER BY p.id DESC LIMIT ?3"
-    ))?;
+    let mut stmt = conn.prepare_cached(&home_sql())?;
     let rows = stmt.query_map(params![viewer.0, before, limit as i64], map_row)?;
     rows.collect()
 }
 
 /// Public top-level posts on the instance.
+const PUBLIC_SQL: &str = "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+     WHERE p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
+       AND p.deleted_at IS NULL AND p.id < ?1
+     ORDER BY p.id DESC LIMIT ?2";
+
 pub fn public(conn: &Connection, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
-         WHERE p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
-           AND p.deleted_at IS NULL AND p.id < ?1
-         ORDER BY p.id DESC LIMIT ?2",
-    )?;
+    let mut stmt = conn.prepare_cached(PUBLIC_SQL)?;
     let rows = stmt.query_map(params![before, limit as i64], map_row)?;
     rows.collect()
 }
@@ -89,6 +93,20 @@ impl ProfileTab {
     }
 }
 
+fn profile_sql(tab: ProfileTab) -> String {
+    let filter = match tab {
+        ProfileTab::Posts => "p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL",
+        ProfileTab::WithReplies => "p.repost_of_id IS NULL",
+        ProfileTab::Reposts => "p.repost_of_id IS NOT NULL",
+    };
+    format!(
+        "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+         WHERE p.author_id = ?2 AND p.id < ?3 AND p.deleted_at IS NULL AND {filter}
+           AND {VISIBLE_TO_VIEWER}
+         ORDER BY p.id DESC LIMIT ?4"
+    )
+}
+
 pub fn profile(
     conn: &Connection,
     viewer: AccountId,
@@ -97,43 +115,34 @@ pub fn profile(
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Row>> {
-    let filter = match tab {
-        ProfileTab::Posts => "p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL",
-        ProfileTab::WithReplies => "p.repost_of_id IS NULL",
-        ProfileTab::Reposts => "p.repost_of_id IS NOT NULL",
-    };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
-         WHERE p.author_id = ?2 AND p.id < ?3 AND p.deleted_at IS NULL AND {filter}
-           AND {VISIBLE_TO_VIEWER}
-         ORDER BY p.id DESC LIMIT ?4"
-    ))?;
+    let mut stmt = conn.prepare_cached(&profile_sql(tab))?;
     let rows = stmt.query_map(params![viewer.0, author.0, before, limit as i64], map_row)?;
     rows.collect()
 }
 
 /// Public posts carrying a hashtag.
+const TAG_SQL: &str =
+    "SELECT p.id, p.repost_of_id, p.author_id FROM post_tags t JOIN posts p ON p.id = t.post_id
+     WHERE t.tag = ?1 AND t.post_id < ?2 AND p.visibility = 0 AND p.deleted_at IS NULL
+     ORDER BY t.post_id DESC LIMIT ?3";
+
 pub fn tag(conn: &Connection, tag: &str, before: i64, limit: usize) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT p.id, p.repost_of_id, p.author_id FROM post_tags t JOIN posts p ON p.id = t.post_id
-         WHERE t.tag = ?1 AND t.post_id < ?2 AND p.visibility = 0 AND p.deleted_at IS NULL
-         ORDER BY t.post_id DESC LIMIT ?3",
-    )?;
+    let mut stmt = conn.prepare_cached(TAG_SQL)?;
     let rows = stmt.query_map(params![tag, before, limit as i64], map_row)?;
     rows.collect()
 }
 
 /// The viewer's bookmarks, newest bookmark first; the cursor is the bookmark's id.
+const BOOKMARKS_SQL: &str = "SELECT b.id, b.post_id FROM bookmarks b
+     WHERE b.account_id = ?1 AND b.id < ?2 ORDER BY b.id DESC LIMIT ?3";
+
 pub fn bookmarks(
     conn: &Connection,
     viewer: AccountId,
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT b.id, b.post_id FROM bookmarks b WHERE b.account_id = ?1 AND b.id < ?2
-         ORDER BY b.id DESC LIMIT ?3",
-    )?;
+    let mut stmt = conn.prepare_cached(BOOKMARKS_SQL)?;
     let rows = stmt.query_map(params![viewer.0, before, limit as i64], |r| {
         Ok(Row {
             cursor: r.get(0)?,
@@ -144,16 +153,78 @@ pub fn bookmarks(
     rows.collect()
 }
 
+const DESCENDANTS_SQL: &str = "WITH RECURSIVE d(id) AS (
+        SELECT id FROM posts WHERE in_reply_to_id = ?1
+        UNION ALL
+        SELECT p.id FROM posts p JOIN d ON p.in_reply_to_id = d.id
+     )
+     SELECT id FROM d ORDER BY id LIMIT ?2";
+
 /// Every reply below `post`, at any depth, oldest first, at most `limit`.
 pub fn descendants(conn: &Connection, post: PostId, limit: usize) -> rusqlite::Result<Vec<PostId>> {
-    let mut stmt = conn.prepare_cached(
-        "WITH RECURSIVE d(id) AS (
-            SELECT id FROM posts WHERE in_reply_to_id = ?1
-            UNION ALL
-            SELECT p.id FROM posts p JOIN d ON p.in_reply_to_id = d.id
-         )
-         SELECT id FROM d ORDER BY id LIMIT ?2",
-    )?;
+    let mut stmt = conn.prepare_cached(DESCENDANTS_SQL)?;
     let rows = stmt.query_map(params![post.0, limit as i64], |r| Ok(PostId(r.get(0)?)))?;
     rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan's lines for `sql`; every parameter bound to 1.
+    fn plan(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let n = stmt.parameter_count();
+        let params: Vec<i64> = vec![1; n];
+        stmt.query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(3)
+        })
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
+    }
+
+    /// A full scan of a big table is a line "SCAN <table or alias>" with no index.
+    fn full_scans(lines: &[String]) -> Vec<String> {
+        lines
+            .iter()
+            .filter(|l| l.starts_with("SCAN ") && !l.contains("USING"))
+            .filter(|l| !matches!(l.as_str(), "SCAN d" | "SCAN authors" | "SCAN CONSTANT ROW"))
+            .cloned()
+            .collect()
+    }
+
+    #[test]
+    fn hot_feed_queries_use_indexes_and_never_scan_a_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = crate::store::Db::open(
+            &dir.path().join("t.sqlite3"),
+            crate::store::Options {
+                readers: 1,
+                group_commit_max: 1,
+                synchronous_full: false,
+            },
+        )
+        .unwrap();
+        let queries = [
+            ("home", home_sql()),
+            ("public", PUBLIC_SQL.to_string()),
+            ("profile posts", profile_sql(ProfileTab::Posts)),
+            ("profile replies", profile_sql(ProfileTab::WithReplies)),
+            ("profile reposts", profile_sql(ProfileTab::Reposts)),
+            ("tag", TAG_SQL.to_string()),
+            ("bookmarks", BOOKMARKS_SQL.to_string()),
+            ("descendants", DESCENDANTS_SQL.to_string()),
+        ];
+        db.read_blocking(|conn| {
+            for (name, sql) in &queries {
+                let lines = plan(conn, sql);
+                let scans = full_scans(&lines);
+                assert!(scans.is_empty(), "{name} scans a table: {lines:#?}");
+            }
+            Ok(())
+        })
+        .unwrap();
+        db.close();
+    }
 }
