@@ -263,3 +263,30 @@ async fn profile_limits_are_enforced_and_the_form_is_kept() {
     p.assert_contains("<dt>One</dt>");
     p.assert_lacks("<dt>Two</dt>");
 }
+
+#[actix_web::test]
+async fn cookies_are_secure_when_the_public_url_is_https() {
+    let app =
+        TestApp::with_config(|c| c.server.public_url = Some("https://social.example".into())).await;
+    let u = User::new(&app.base, "alice");
+    let r = u
+        .post("/signup", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let cookies: Vec<&str> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("weft_session="))
+        .unwrap();
+    assert!(session.contains("Secure"), "{session}");
+    // The profile shows the public host, not the bind address.
+    app.anon()
+        .get("/@alice")
+        .await
+        .assert_contains("@alice@social.example");
+}
