@@ -130,6 +130,7 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> maud::Marku
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · weft" }
                 link rel="stylesheet" href=(crate::assets::url("style.css"));
+                link rel="icon" href=(crate::assets::url("favicon.svg")) type="image/svg+xml";
             }
             body {
                 header.topbar { nav.nav aria-label="Main" { a.brand href="/" { "weft" } } }

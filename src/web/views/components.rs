@@ -35,7 +35,7 @@ pub fn avatar(username: &str, display: &str, size: &str) -> Markup {
 pub fn verified_badge(ctx: &Ctx) -> Markup {
     let label = format!("Verified by {}", ctx.core.urls.host());
     html! {
-        span.verified tabindex="0" role="img" aria-label=(label) title=(label) data-tip=(label) {
+        span.verified tabindex="0" role="img" aria-label=(label) data-tip=(label) {
             (icons::verified())
         }
     }

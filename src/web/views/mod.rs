@@ -25,7 +25,9 @@ pub fn notice(n: &Notice<'_>) -> Markup {
 }
 
 fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: Markup, badge: i64) -> Markup {
-    let current = ctx.path == href || (href != "/" && ctx.path.starts_with(href) && href.len() > 1);
+    // The page itself or one below it by whole path segments (/@alice/followers, not /@alicex).
+    let current = ctx.path == href
+        || (href != "/" && ctx.path.starts_with(&format!("{href}/")) && !href.starts_with("/@"));
     html! {
         a.nav-link href=(href) aria-current=[current.then_some("page")] {
             (icon)
