@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use weft::config::{Config, Overrides};
 use weft::domain::Role;
+use weft::service::seed::{self, Graph, SeedOptions};
 use weft::service::{Core, accounts, admin};
 
 #[derive(Parser)]
@@ -47,12 +48,39 @@ enum Command {
         #[arg(long, env = "WEFT_PUBLIC_URL")]
         public_url: Option<String>,
     },
+    /// Benchmark tools.
+    Bench {
+        #[command(flatten)]
+        common: Common,
+        #[command(subcommand)]
+        action: BenchAction,
+    },
     /// Manage accounts from the command line.
     Admin {
         #[command(flatten)]
         common: Common,
         #[command(subcommand)]
         action: AdminAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchAction {
+    /// Fill an empty data directory with a deterministic synthetic community.
+    Seed {
+        #[arg(long, default_value_t = 10_000)]
+        users: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        posts: usize,
+        /// Mean number of accounts each account follows.
+        #[arg(long, default_value_t = 100)]
+        follows: usize,
+        /// Shape of the follow graph: uniform, or zipf (a few accounts have huge followings).
+        #[arg(long, default_value = "uniform")]
+        graph: String,
+        /// Seed of the generator: the same seed gives the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -124,6 +152,51 @@ fn main() -> anyhow::Result<()> {
                 let running = weft::app::start(config)?;
                 running.run().await
             })
+        }
+        Command::Bench { common, action } => {
+            let config = load_config(&common, None, None)?;
+            let BenchAction::Seed {
+                users,
+                posts,
+                follows,
+                graph,
+                seed,
+            } = action;
+            let graph = match graph.as_str() {
+                "uniform" => Graph::Uniform,
+                "zipf" => Graph::Zipf,
+                other => bail!("--graph is uniform or zipf, not {other}"),
+            };
+            let core = Core::open(config)?;
+            let bar = indicatif::ProgressBar::new(1);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{msg:>9} [{bar:40}] {pos}/{len} {elapsed}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            let progress = |phase: &str, done: u64, total: u64| {
+                bar.set_message(phase.to_string());
+                bar.set_length(total);
+                bar.set_position(done);
+            };
+            let opts = SeedOptions {
+                users,
+                posts,
+                follows,
+                graph,
+                seed,
+            };
+            let report = seed::run(&core, &opts, &progress).map_err(|e| anyhow::anyhow!("{e}"));
+            bar.finish_and_clear();
+            core.close();
+            let r = report?;
+            println!(
+                "seeded {} users, {} posts ({} replies, {} reposts), {} follows, {} likes in {:.1} s",
+                r.users, r.posts, r.replies, r.reposts, r.follows, r.likes, r.seconds
+            );
+            println!("user: {} password: {}", r.sample_user, seed::PASSWORD);
+            Ok(())
         }
         Command::Admin { common, action } => {
             let config = load_config(&common, None, None)?;

@@ -8,6 +8,7 @@ pub mod follows;
 pub mod limiter;
 pub mod notifications;
 pub mod posts;
+pub mod seed;
 pub mod timeline;
 
 use std::sync::{Arc, RwLock};

@@ -11,3 +11,4 @@ mod follows;
 mod notifications;
 mod posts;
 mod security;
+mod seed;
