@@ -264,7 +264,12 @@ pub struct ComposeState {
     pub error: Option<String>,
 }
 
+/// The composer. `in_place` makes it an htmx form that swaps `#reply` (the thread's reply box).
 pub fn compose_form(ctx: &Ctx, s: &ComposeState, id_prefix: &str) -> Markup {
+    compose_form_with(ctx, s, id_prefix, false)
+}
+
+fn compose_form_with(ctx: &Ctx, s: &ComposeState, id_prefix: &str, in_place: bool) -> Markup {
     let max = ctx.core.config.limits.post_chars;
     let vis = s.visibility.unwrap_or(Visibility::Public);
     let pol = s.reply_policy.unwrap_or(ReplyPolicy::Anyone);
@@ -281,7 +286,8 @@ pub fn compose_form(ctx: &Ctx, s: &ComposeState, id_prefix: &str) -> Markup {
         "What's new?"
     };
     html! {
-        form.compose method="post" action="/posts" {
+        form.compose method="post" action="/posts"
+            hx-post=[in_place.then_some("/posts")] hx-target=[in_place.then_some("#reply")] hx-swap=[in_place.then_some("outerHTML")] {
             input type="hidden" name="csrf" value=(ctx.csrf);
             @if let Some(r) = s.in_reply_to { input type="hidden" name="in_reply_to" value=(r); }
             @if let Some(q) = s.quote_of { input type="hidden" name="quote_of" value=(q); }
@@ -333,9 +339,9 @@ pub fn reply_box(ctx: &Ctx, post: &PostView, s: &ComposeState) -> Markup {
         st.visibility = Some(post.visibility);
     }
     html! {
-        section #reply .reply-box hx-post="/posts" hx-target="#reply" hx-swap="outerHTML" {
+        section #reply .reply-box {
             h2.visually-hidden { "Reply" }
-            (compose_form(ctx, &st, "reply-"))
+            (compose_form_with(ctx, &st, "reply-", true))
         }
     }
 }
