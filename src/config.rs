@@ -30,6 +30,9 @@ pub struct Server {
     pub workers: usize,
     /// Seconds to let running requests finish on SIGTERM/SIGINT.
     pub shutdown_timeout_secs: u64,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` names the real client (for rate
+    /// limits and the sessions list). Empty: the connecting address is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -94,6 +97,7 @@ impl Default for Server {
             data_dir: PathBuf::from("weft-data"),
             workers: 0,
             shutdown_timeout_secs: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -139,7 +139,11 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> maud::Marku
                         p.error-code { (status.as_u16()) }
                         h1 { (title) }
                         p { (message) }
-                        p { a.button href="/" { "Go to the home page" } }
+                        @if status == StatusCode::UNAUTHORIZED {
+                            p { a.button.primary href="/login" { "Log in" } " " a.button href="/signup" { "Sign up" } }
+                        } @else {
+                            p { a.button href="/" { "Go to the home page" } }
+                        }
                     }
                 }
             }

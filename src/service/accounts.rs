@@ -1,6 +1,5 @@
 //! Sign-up, log-in, sessions, passwords and profiles.
 
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use base64::Engine;
@@ -82,11 +81,10 @@ fn check_email(email: &str) -> Result<Option<String>, Invalid> {
 
 pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResult<SignupOutcome> {
     let rl = &core.config.rate_limits;
-    core.limiter.take(
-        &format!("signup-ip:{}", client.ip),
-        rl.signup_per_ip,
-        Duration::from_secs(rl.signup_window_secs),
-    )?;
+    let signup_key = format!("signup-ip:{}", client.ip);
+    let signup_window = Duration::from_secs(rl.signup_window_secs);
+    core.limiter
+        .check(&signup_key, rl.signup_per_ip, signup_window)?;
     let username = Username::parse(&input.username)?;
     let limits = &core.config.limits;
     domain::check_password(
@@ -106,6 +104,9 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
             ));
         }
     }
+    // Only well-formed attempts count, so a typo does not use up the allowance.
+    core.limiter
+        .take(&signup_key, rl.signup_per_ip, signup_window)?;
     let hash = core.hash_password(input.password).await?;
     let id = AccountId(core.next_id());
     let session_token = random_token()?;
@@ -172,13 +173,6 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
     })
 }
 
-/// A hash to verify against when the username does not exist, so the answer takes as long
-/// either way and does not reveal which usernames exist.
-fn dummy_hash() -> &'static str {
-    static H: OnceLock<String> = OnceLock::new();
-    H.get_or_init(|| super::hash_password_now("weft-dummy-password").unwrap_or_default())
-}
-
 /// Checks credentials and opens a session; returns the session token for the cookie.
 pub async fn login(
     core: &Core,
@@ -191,9 +185,13 @@ pub async fn login(
     let ip_key = format!("login-ip:{}", client.ip);
     let name = username.trim().trim_start_matches('@').to_ascii_lowercase();
     let acct_key = format!("login-account:{name}");
-    core.limiter.check(&ip_key, rl.login_per_ip, window)?;
-    core.limiter
-        .check(&acct_key, rl.login_per_account, window)?;
+    // Count the attempt before the slow check, so parallel guesses cannot all slip through;
+    // a successful login takes its hits back.
+    core.limiter.take(&ip_key, rl.login_per_ip, window)?;
+    if let Err(e) = core.limiter.take(&acct_key, rl.login_per_account, window) {
+        core.limiter.refund(&ip_key);
+        return Err(e);
+    }
     if password.chars().count() > core.config.limits.password_max_chars {
         return Err(AppError::invalid("Wrong username or password."));
     }
@@ -211,15 +209,14 @@ pub async fn login(
         })
         .await?;
     let (account, hash) = match found {
-        Some((a, h)) => (Some(a), h),
-        None => (None, dummy_hash().to_string()),
+        Some((a, h)) => (Some(a), Some(h)),
+        None => (None, None),
     };
     let ok = core.verify_password(password.to_string(), hash).await?;
     let Some(account) = account.filter(|_| ok) else {
-        core.limiter.hit(&ip_key, window);
-        core.limiter.hit(&acct_key, window);
         return Err(AppError::invalid("Wrong username or password."));
     };
+    core.limiter.refund(&ip_key);
     match account.status {
         AccountStatus::Active => {}
         AccountStatus::Pending => {
@@ -253,6 +250,9 @@ async fn open_session(core: &Core, account: AccountId, client: &Client) -> AppRe
     Ok(token)
 }
 
+/// A session unused this long (60 days, the cookie's lifetime) no longer logs anyone in.
+pub const SESSION_IDLE_SECS: i64 = 60 * 86_400;
+
 /// The viewer for a session cookie, or None when the session is unknown or ended.
 pub async fn viewer_for_token(core: &Core, token: &str) -> AppResult<Option<Viewer>> {
     if token.len() > 100 {
@@ -262,7 +262,13 @@ pub async fn viewer_for_token(core: &Core, token: &str) -> AppResult<Option<View
     let lookup = hash.clone();
     let found = core
         .db
-        .read(move |c| Ok(db_accounts::find_session(c, &lookup)?))
+        .read(move |c| {
+            Ok(db_accounts::find_session(
+                c,
+                &lookup,
+                now_secs() - SESSION_IDLE_SECS,
+            )?)
+        })
         .await?;
     let Some((session, account)) = found else {
         return Ok(None);
@@ -323,7 +329,10 @@ pub async fn change_password(
         .read(move |c| Ok(db_accounts::password_hash(c, id)?))
         .await?
         .ok_or(AppError::NotFound)?;
-    if !core.verify_password(current.to_string(), hash).await? {
+    if !core
+        .verify_password(current.to_string(), Some(hash))
+        .await?
+    {
         return Err(AppError::invalid("Your current password is not right."));
     }
     domain::check_password(new, limits.password_min_chars, limits.password_max_chars)?;

@@ -83,9 +83,23 @@ pub async fn set_role(
     }
     let account = super::accounts::find_by_username(core, username).await?;
     core.db
-        .write(move |c| Ok(accounts::set_role(c, account.id, role)?))
-        .await?;
-    Ok(())
+        .write(move |c| {
+            accounts::set_role(c, account.id, role)?;
+            // Checked inside the write: two admins demoting each other at once must not
+            // leave the instance without one.
+            let admins: i64 = c.query_row(
+                "SELECT count(*) FROM accounts WHERE role = 2 AND status = 0",
+                [],
+                |r| r.get(0),
+            )?;
+            if admins == 0 {
+                return Err(AppError::invalid(
+                    "The instance must keep at least one admin.",
+                ));
+            }
+            Ok(())
+        })
+        .await
 }
 
 pub async fn set_verified(

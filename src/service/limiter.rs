@@ -38,6 +38,10 @@ impl RateLimiter {
         };
         if map.len() >= MAX_KEYS {
             map.retain(|_, (_, start)| start.elapsed() < window);
+            if map.len() >= MAX_KEYS {
+                // Under a flood of distinct keys, forget rather than grow without bound.
+                map.clear();
+            }
         }
         let now = Instant::now();
         let entry = map.entry(key.to_string()).or_insert((0, now));
@@ -52,6 +56,15 @@ impl RateLimiter {
         self.check(key, max, window)?;
         self.hit(key, window);
         Ok(())
+    }
+
+    /// Takes back one hit (an attempt that turned out fine).
+    pub fn refund(&self, key: &str) {
+        if let Ok(mut map) = self.windows.lock()
+            && let Some(entry) = map.get_mut(key)
+        {
+            entry.0 = entry.0.saturating_sub(1);
+        }
     }
 
     pub fn reset(&self, key: &str) {

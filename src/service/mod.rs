@@ -111,16 +111,24 @@ impl Core {
             .map_err(|e| AppError::Internal(e.into()))?
     }
 
-    /// Checks a password against a stored hash on the blocking pool.
-    pub async fn verify_password(&self, password: String, hash: String) -> AppResult<bool> {
+    /// Checks a password against a stored hash on the blocking pool. Without a hash (unknown
+    /// username) it checks against a dummy one, so the answer takes as long either way and
+    /// does not reveal which usernames exist.
+    pub async fn verify_password(&self, password: String, hash: Option<String>) -> AppResult<bool> {
         let _permit = self
             .hashing
             .acquire()
             .await
             .map_err(|_| AppError::Unavailable)?;
-        tokio::task::spawn_blocking(move || verify_password_now(&password, &hash))
-            .await
-            .map_err(|e| AppError::Internal(e.into()))
+        tokio::task::spawn_blocking(move || match hash {
+            Some(h) => verify_password_now(&password, &h),
+            None => {
+                let _ = verify_password_now(&password, dummy_hash());
+                false
+            }
+        })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))
     }
 
     /// Finishes pending writes and closes the database.
@@ -149,6 +157,11 @@ pub fn hash_password_now(password: &str) -> AppResult<String> {
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("hashing a password: {e}")))
+}
+
+fn dummy_hash() -> &'static str {
+    static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    H.get_or_init(|| hash_password_now("weft-dummy-password").unwrap_or_default())
 }
 
 pub fn verify_password_now(password: &str, hash: &str) -> bool {

@@ -58,9 +58,9 @@ pub async fn unread_count(core: &Core, viewer: &Viewer) -> AppResult<i64> {
         .await
 }
 
-pub async fn mark_all_read(core: &Core, viewer: &Viewer) -> AppResult<()> {
+pub async fn mark_all_read(core: &Core, viewer: &Viewer, up_to: Option<i64>) -> AppResult<()> {
     let me = viewer.id();
     core.db
-        .write(move |c| Ok(notifications::mark_all_read(c, me)?))
+        .write(move |c| Ok(notifications::mark_all_read(c, me, up_to)?))
         .await
 }

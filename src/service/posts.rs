@@ -211,7 +211,8 @@ fn create_in_tx(
     }
     if let Some(q) = &quoted {
         posts::adjust_counts(c, q.id, 0, 0, 0, 1)?;
-        if q.author != me {
+        // A followers-only quote the quoted author cannot see must not announce itself.
+        if q.author != me && posts::is_visible(c, q.author, id)? {
             notifications::insert(
                 c,
                 ids.next(),
@@ -257,8 +258,16 @@ pub async fn edit(
             let now = now_secs();
             posts::edit(c, ids.next(), &p, &body, &cw, now)?;
             posts::replace_tags(c, id, &text::hashtags(&body))?;
+            // Who the post addresses follows the new text: a removed @mention loses access.
+            let before = posts::list_mentions(c, id)?;
+            posts::clear_mentions(c, id)?;
+            if let Some(parent) = p.in_reply_to
+                && let Some(parent) = posts::find_facts(c, parent)?
+            {
+                posts::insert_mention(c, id, parent.author)?;
+            }
             for m in accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body))? {
-                if posts::insert_mention(c, id, m)? && m != me {
+                if posts::insert_mention(c, id, m)? && m != me && !before.contains(&m) {
                     notifications::insert(
                         c,
                         ids.next(),
@@ -307,7 +316,12 @@ pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> App
     let ids = core.ids.clone();
     core.db
         .write(move |c| {
-            let p = visible_post(c, me, id)?;
+            // Undoing needs no visibility: someone who lost access can still take it back.
+            let p = if on {
+                visible_post(c, me, id)?
+            } else {
+                not_found_or_deleted(posts::find_facts(c, id)?)?
+            };
             let now = now_secs();
             if on {
                 if posts::insert_like(c, me, id, now)? {
@@ -338,7 +352,12 @@ pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> A
     let ids = core.ids.clone();
     core.db
         .write(move |c| {
-            let p = visible_post(c, me, id)?;
+            // Undoing needs no visibility: someone who lost access can still take it back.
+            let p = if on {
+                visible_post(c, me, id)?
+            } else {
+                not_found_or_deleted(posts::find_facts(c, id)?)?
+            };
             let now = now_secs();
             let existing = posts::find_repost(c, me, id)?;
             if on {

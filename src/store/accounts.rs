@@ -241,17 +241,21 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 }
 
 /// A session and its (active) account in one lookup: this runs on every logged-in request.
+/// A session counts only if it was used after `idle_since` (sessions expire when idle).
 pub fn find_session(
     conn: &Connection,
     token_hash: &[u8],
+    idle_since: i64,
 ) -> rusqlite::Result<Option<(Session, Account)>> {
     conn.prepare_cached(&format!(
         "SELECT s.token_hash, s.account_id, s.csrf, s.created_at, s.last_seen_at, s.user_agent, s.ip,
                 {ACCOUNT_COLUMNS}
          FROM sessions s JOIN accounts a ON a.id = s.account_id
-         WHERE s.token_hash = ?1 AND a.status = 0"
+         WHERE s.token_hash = ?1 AND a.status = 0 AND s.last_seen_at > ?2"
     ))?
-    .query_row([token_hash], |r| Ok((session_from_row(r)?, account_from_row(r, 7)?)))
+    .query_row(rusqlite::params![token_hash, idle_since], |r| {
+        Ok((session_from_row(r)?, account_from_row(r, 7)?))
+    })
     .optional()
 }
 

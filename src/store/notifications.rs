@@ -83,12 +83,13 @@ pub fn count_unread(
     .query_row(params![to.0, seen, cap], |r| r.get(0))
 }
 
-pub fn mark_all_read(conn: &Connection, to: AccountId) -> rusqlite::Result<()> {
+/// Marks read everything up to `up_to` (the newest notification the person saw), or all.
+pub fn mark_all_read(conn: &Connection, to: AccountId, up_to: Option<i64>) -> rusqlite::Result<()> {
     conn.execute(
-        "UPDATE accounts SET notifications_seen_id =
-            max(notifications_seen_id, coalesce((SELECT max(id) FROM notifications WHERE account_id = ?1), 0))
+        "UPDATE accounts SET notifications_seen_id = max(notifications_seen_id,
+            coalesce((SELECT max(id) FROM notifications WHERE account_id = ?1 AND id <= ?2), 0))
          WHERE id = ?1",
-        [to.0],
+        rusqlite::params![to.0, up_to.unwrap_or(i64::MAX)],
     )?;
     Ok(())
 }

@@ -173,6 +173,12 @@ pub fn insert_mention(
         > 0)
 }
 
+pub fn clear_mentions(conn: &Connection, post: PostId) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM mentions WHERE post_id = ?1")?
+        .execute([post.0])?;
+    Ok(())
+}
+
 pub fn list_mentions(conn: &Connection, post: PostId) -> rusqlite::Result<Vec<AccountId>> {
     let mut stmt = conn.prepare_cached("SELECT account_id FROM mentions WHERE post_id = ?1")?;
     let rows = stmt.query_map([post.0], |r| Ok(AccountId(r.get(0)?)))?;

@@ -31,6 +31,8 @@ pub struct Ctx {
     pub follow_requests: i64,
     pub settings: InstanceSettings,
     pub path: String,
+    /// Path and query: where "back" should return to.
+    pub here: String,
     pub htmx: bool,
     pub client: Client,
 }
@@ -57,12 +59,37 @@ fn open_without_login(path: &str) -> bool {
     matches!(path, "/login" | "/signup" | "/healthz") || path.starts_with("/static/")
 }
 
+/// The client's address: the connecting one, or, when that is a trusted reverse proxy, the
+/// nearest untrusted address in `X-Forwarded-For` (proxies append, so read from the right).
+fn client_ip(req: &HttpRequest, trusted: &[std::net::IpAddr]) -> String {
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+        .collect::<Vec<_>>();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+        .to_string()
+}
+
 pub fn client_of(req: &HttpRequest) -> Client {
+    let trusted = req
+        .app_data::<Data<Core>>()
+        .map(|c| c.config.server.trusted_proxies.clone())
+        .unwrap_or_default();
     Client {
-        ip: req
-            .peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default(),
+        ip: client_ip(req, &trusted),
         user_agent: req
             .headers()
             .get("user-agent")
@@ -86,6 +113,10 @@ impl FromRequest for Ctx {
             .or_else(|| req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()))
             .unwrap_or_default();
         let path = req.path().to_string();
+        let here = match req.query_string() {
+            "" => path.clone(),
+            q => format!("{path}?{q}"),
+        };
         let htmx = req.headers().contains_key("HX-Request");
         let client = client_of(req);
         Box::pin(async move {
@@ -118,6 +149,7 @@ impl FromRequest for Ctx {
                 follow_requests,
                 settings,
                 path,
+                here,
                 htmx,
                 client,
             })

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 
-use super::extract::{CsrfForm, Ctx, NoFields, PageQuery};
+use super::extract::{CsrfForm, Ctx, PageQuery};
 use super::views::components::ComposeState;
 use super::views::pages;
 use super::{html, see_other};
@@ -45,9 +45,15 @@ pub async fn notifications(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<Http
     Ok(html(pages::notifications(&ctx, &page)))
 }
 
-pub async fn mark_read(ctx: Ctx, form: CsrfForm<NoFields>) -> AppResult<HttpResponse> {
-    form.verify(&ctx)?;
+#[derive(serde::Deserialize)]
+pub struct MarkReadForm {
+    up_to: Option<String>,
+}
+
+pub async fn mark_read(ctx: Ctx, form: CsrfForm<MarkReadForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
-    notifications::mark_all_read(&ctx.core, v).await?;
+    let up_to = f.up_to.and_then(|s| s.parse().ok());
+    notifications::mark_all_read(&ctx.core, v, up_to).await?;
     Ok(see_other("/notifications"))
 }

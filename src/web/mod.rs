@@ -148,7 +148,14 @@ pub fn see_other(path: &str) -> HttpResponse {
 /// A local path to go back to; anything that could leave the site falls back to `default`.
 pub fn safe_back(back: Option<&str>, default: &str) -> String {
     match back {
-        Some(b) if b.starts_with('/') && !b.starts_with("//") && !b.contains('\\') => b.to_string(),
+        Some(b)
+            if b.starts_with('/')
+                && !b.starts_with("//")
+                && !b.contains('\\')
+                && !b.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            b.to_string()
+        }
         _ => default.to_string(),
     }
 }

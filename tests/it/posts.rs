@@ -473,10 +473,10 @@ async fn followers_only_and_mentioned_only_posts_stay_private() {
     let mentioned = app.signup("mia").await;
     follower.follow("alice").await;
     let fo = alice
-        .create_post(&[("body", "for followers"), ("visibility", "followers")])
+        .create_post(&[("body", "for followers #x"), ("visibility", "followers")])
         .await;
     let mo = alice
-        .create_post(&[("body", "psst @mia"), ("visibility", "mentioned")])
+        .create_post(&[("body", "psst @mia #x"), ("visibility", "mentioned")])
         .await;
     let anon = app.anon();
     for who in [&anon, &stranger] {
@@ -566,4 +566,69 @@ async fn htmx_replies_come_back_in_place_and_errors_keep_the_text() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     r.assert_contains(&long);
     r.assert_contains("at most 30 characters");
+}
+
+#[actix_web::test]
+async fn removing_a_mention_in_an_edit_takes_away_access() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let mia = app.signup("mia").await;
+    let id = alice
+        .create_post(&[("body", "psst @mia"), ("visibility", "mentioned")])
+        .await;
+    assert_eq!(
+        mia.get(&post_path("alice", id)).await.status,
+        StatusCode::OK
+    );
+    let r = alice
+        .post(&format!("/posts/{id}/edit"), &[("body", "never mind")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        mia.get(&post_path("alice", id)).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let r = mia
+        .post(
+            "/posts",
+            &[("body", "hm"), ("in_reply_to", &id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[actix_web::test]
+async fn a_private_quote_does_not_notify_an_author_who_cannot_see_it() {
+    let app = TestApp::spawn().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let id = alice.say("public words").await;
+    bob.create_post(&[
+        ("body", "between us"),
+        ("quote_of", &id.to_string()),
+        ("visibility", "followers"),
+    ])
+    .await;
+    let home = alice.get("/").await;
+    home.assert_lacks("unread\"");
+    alice
+        .get("/notifications")
+        .await
+        .assert_lacks("quoted your post");
+    // Unliking works even after losing sight of a post.
+    let private = alice
+        .create_post(&[("body", "x"), ("visibility", "followers")])
+        .await;
+    bob.follow("alice").await;
+    bob.post(&format!("/posts/{private}/like"), &[("on", "1")])
+        .await;
+    bob.post("/@alice/unfollow", &[]).await;
+    let r = bob
+        .post(&format!("/posts/{private}/like"), &[("on", "0")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    alice
+        .get(&post_path("alice", private))
+        .await
+        .assert_lacks("<span class=\"count\">1</span>");
 }

@@ -54,7 +54,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_writes_nothing() {
     let alice = app.signup("alice").await;
     app.signup("bob").await;
     let id = alice.say("original text").await;
-    let before_public = app.anon().get("/public").await.body;
+    let before_public = app.anon().get("/public").await.post_ids();
     let anon = User::new(&app.base, "");
     anon.get("/login").await;
     for (path, fields) in post_routes(id) {
@@ -76,10 +76,7 @@ async fn every_form_refuses_a_missing_or_wrong_csrf_token_and_writes_nothing() {
     page.assert_lacks("<span class=\"count\">1</span>");
     assert_eq!(alice.get("/settings").await.status, StatusCode::OK);
     app.anon().get("/@alice").await.assert_lacks("Pwned");
-    assert_eq!(
-        app.anon().get("/public").await.body.len(),
-        before_public.len()
-    );
+    assert_eq!(app.anon().get("/public").await.post_ids(), before_public);
     assert_eq!(
         app.anon().get("/@mallory").await.status,
         StatusCode::NOT_FOUND
@@ -245,4 +242,47 @@ async fn posting_is_rate_limited() {
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     r.assert_contains("one too many");
     assert_eq!(app.anon().get("/@alice").await.post_ids().len(), 3);
+}
+
+#[actix_web::test]
+async fn the_client_address_comes_from_trusted_proxies_only() {
+    let app = TestApp::with_config(|c| {
+        c.rate_limits.signup_per_ip = 1;
+        c.server.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    // Behind the (trusted) proxy, two visitors are two clients.
+    for (name, ip) in [("a1", "203.0.113.1"), ("a2", "203.0.113.2")] {
+        let u = User::new(&app.base, name);
+        let token = u.csrf().await;
+        let r = u
+            .client
+            .post(format!("{}/signup", app.base))
+            .header("x-forwarded-for", ip)
+            .form(&[("username", name), ("password", PASSWORD), ("csrf", &token)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{name}");
+    }
+    let u = User::new(&app.base, "a3");
+    let token = u.csrf().await;
+    let r = u
+        .client
+        .post(format!("{}/signup", app.base))
+        .header("x-forwarded-for", "203.0.113.1")
+        .form(&[("username", "a3"), ("password", PASSWORD), ("csrf", &token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[actix_web::test]
+async fn the_login_required_page_offers_a_way_in() {
+    let app = TestApp::spawn().await;
+    app.signup("admin").await;
+    let r = app.anon().get("/settings").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    r.assert_contains("href=\"/login\"");
 }

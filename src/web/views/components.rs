@@ -196,7 +196,7 @@ fn toggle_form(ctx: &Ctx, p: &PostView, t: Toggle<'_>, can_hide: bool) -> Markup
             input type="hidden" name="csrf" value=(ctx.csrf);
             @if can_hide { input type="hidden" name="can_hide" value="1"; }
             input type="hidden" name="on" value=(if on { "0" } else { "1" });
-            input type="hidden" name="back" value=(ctx.path);
+            input type="hidden" name="back" value=(ctx.here);
             button type="submit" class=(format!("action {what}{}", if on { " on" } else { "" })) aria-pressed=(if on { "true" } else { "false" }) title=(if on { label_on } else { label_off }) {
                 (icon)
                 span.visually-hidden { (if on { label_on } else { label_off }) }
@@ -236,7 +236,7 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
                                 form method="post" action=(format!("/posts/{}/hide", p.id)) {
                                     input type="hidden" name="csrf" value=(ctx.csrf);
                                     input type="hidden" name="on" value=(if p.hidden { "0" } else { "1" });
-                                    input type="hidden" name="back" value=(ctx.path);
+                                    input type="hidden" name="back" value=(ctx.here);
                                     button.link type="submit" { (if p.hidden { "Show reply" } else { "Hide reply" }) }
                                 }
                             }
@@ -350,7 +350,7 @@ pub fn load_more(next_url: Option<String>) -> Markup {
     html! {
         @if let Some(u) = next_url {
             div.load-more {
-                a.button href=(u) hx-get=(u) hx-target="closest .load-more" hx-swap="outerHTML" hx-select=".feed > *" { "Load older" }
+                a.button href=(u) hx-get=(u) hx-target="closest .load-more" hx-swap="outerHTML" hx-select=".paged > *" { "Load older" }
             }
         } @else {
             p.end-of-feed { "You're all caught up." }
@@ -360,7 +360,7 @@ pub fn load_more(next_url: Option<String>) -> Markup {
 
 pub fn feed(ctx: &Ctx, items: &[FeedItem], next_url: Option<String>, empty: &str) -> Markup {
     html! {
-        div.feed {
+        div.feed.paged {
             @if items.is_empty() && next_url.is_none() {
                 p.empty { (empty) }
             }

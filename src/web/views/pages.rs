@@ -85,14 +85,15 @@ pub fn notifications(ctx: &Ctx, p: &Page<Notification>) -> Markup {
     let body = html! {
         div.page-head {
             h1 { "Notifications" }
-            @if p.items.iter().any(|n| n.unread) {
+            @if ctx.unread > 0 || p.items.iter().any(|n| n.unread) {
                 form.inline method="post" action="/notifications/read" {
                     input type="hidden" name="csrf" value=(ctx.csrf);
+                    @if let Some(newest) = p.items.first() { input type="hidden" name="up_to" value=(newest.id); }
                     button.button type="submit" { "Mark all as read" }
                 }
             }
         }
-        div.feed {
+        div.feed.paged {
             @if p.items.is_empty() && p.next.is_none() {
                 p.empty { "No notifications yet. Replies, mentions, likes, reposts and new followers show up here." }
             }
@@ -168,11 +169,16 @@ pub fn thread(ctx: &Ctx, t: &Thread, compose: &ComposeState) -> Markup {
     let viewer_name = ctx.viewer.as_ref().map(|v| v.account.username.as_str());
     let focus_can_hide = viewer_name
         .is_some_and(|me| me == root_author || t.post.in_reply_to_author.as_deref() == Some(me));
-    let title = format!(
-        "{}: \"{}\"",
-        t.post.author.name(),
-        t.post.body.chars().take(40).collect::<String>()
-    );
+    // A content warning hides the text everywhere, the tab title included.
+    let title = if t.post.content_warning.is_empty() && !t.post.deleted {
+        format!(
+            "{}: \"{}\"",
+            t.post.author.name(),
+            t.post.body.chars().take(40).collect::<String>()
+        )
+    } else {
+        format!("Post by {}", t.post.author.name())
+    };
     let body = html! {
         (heading("Conversation"))
         @if !t.ancestors.is_empty() {
@@ -376,7 +382,7 @@ pub fn account_list(
     let own_followers = matches!(kind, ListPage::Followers) && ctx.viewer_id() == Some(owner.id);
     let body = html! {
         div.page-head { h1 { (title) } p { a href=(Urls::profile(&owner.username)) { "@" (owner.username) } } }
-        div.account-list {
+        div.account-list.paged {
             @if p.items.is_empty() { p.empty { "Nobody yet." } }
             @for it in &p.items {
                 (account_row(ctx, &it.account, html! {
@@ -398,7 +404,7 @@ pub fn follow_requests(ctx: &Ctx, p: &Page<AccountListItem>) -> Markup {
     let body = html! {
         (heading("Follow requests"))
         p.hint { "Your account approves followers by hand. Accepted people see your followers-only posts." }
-        div.account-list {
+        div.account-list.paged {
             @if p.items.is_empty() { p.empty { "No pending requests." } }
             @for it in &p.items {
                 (account_row(ctx, &it.account, html! {
