@@ -33,6 +33,10 @@ pub struct Db {
 
 struct Inner {
     readers: r2d2::Pool<SqliteConnectionManager>,
+    /// One permit per reader connection: a read waits here, on the async side, rather than
+    /// holding a blocking thread while it waits for a connection (which piled up threads,
+    /// each with its own malloc arena, and hundreds of MB under load).
+    read_permits: tokio::sync::Semaphore,
     writer: Mutex<Option<mpsc::Sender<Msg>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -62,9 +66,31 @@ fn pragmas(conn: &Connection, synchronous_full: bool) -> rusqlite::Result<()> {
     })
 }
 
+/// Turns off SQLite's allocation statistics. They are kept under one process-wide mutex
+/// taken on every allocation, which serialised all readers: under load the server spent its
+/// time waiting on that lock (measured with perf: 45% in futex wait, 2.7 ms per feed page).
+fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config may only run before SQLite initialises. This runs once,
+        // before the first connection the process opens (Db::open is the only way in). Had
+        // SQLite been initialised already, it would return SQLITE_MISUSE and change nothing.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::ffi::c_int,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            tracing::warn!("could not turn off SQLite memory statistics (code {rc})");
+        }
+    });
+}
+
 impl Db {
     /// Opens (creating if needed) the database, applies migrations and starts the writer.
     pub fn open(path: &Path, opts: Options) -> anyhow::Result<Db> {
+        configure_sqlite();
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating data directory {}", dir.display()))?;
@@ -108,6 +134,7 @@ impl Db {
         Ok(Db {
             inner: Arc::new(Inner {
                 readers,
+                read_permits: tokio::sync::Semaphore::new(opts.readers as usize),
                 writer: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
             }),
@@ -159,12 +186,18 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
+        let _permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Unavailable)?;
         let pool = self.inner.readers.clone();
         tokio::task::spawn_blocking(move || {
             let conn = pool
                 .get()
                 .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader pool")))?;
-            f(&conn)
+            in_read_transaction(&conn, f)
         })
         .await
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader task")))?
@@ -177,7 +210,7 @@ impl Db {
             .readers
             .get()
             .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader pool")))?;
-        f(&conn)
+        in_read_transaction(&conn, f)
     }
 
     /// Finishes queued writes, stops the writer and closes its connection. Later writes fail
@@ -194,6 +227,20 @@ impl Db {
             let _ = h.join();
         }
     }
+}
+
+/// Runs a whole read in one transaction: one snapshot for everything a page shows, and one
+/// set of WAL locks instead of one per statement.
+fn in_read_transaction<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> AppResult<T>,
+) -> AppResult<T> {
+    conn.execute_batch("BEGIN")?;
+    let out = f(conn);
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        tracing::warn!("ending a read transaction: {e}");
+    }
+    out
 }
 
 /// Wraps a write: run `f` in its own savepoint now, hand its result to `reply` after the commit.
