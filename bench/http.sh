@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# HTTP load harness for weft. Starts a release build on a seeded data directory, logs in as
+# random seeded users, and runs wrk (Debian package `wrk`) against each scenario.
+#
+#   cargo build --release
+#   target/release/weft bench seed --data /tmp/bench1m        # 10k users, 1M posts
+#   bench/http.sh /tmp/bench1m [duration=10s] [connections=64]
+#   SCENARIOS="home post" bench/http.sh ...   # only these, with memory after each
+#
+# The load generator runs on the same machine and shares its cores with the server.
+# Benchmarks write to the data directory (posts, likes): seed a fresh copy for clean runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${1:?usage: bench/http.sh DATA_DIR [duration] [connections]}
+DUR=${2:-10s}
+CONNS=${3:-64}
+USERS=${USERS:-200}
+BIN=${BIN:-target/release/weft}
+command -v wrk >/dev/null || { echo "install wrk (apt-get install wrk)" >&2; exit 1; }
+[ -x "$BIN" ] || { echo "build first: cargo build --release" >&2; exit 1; }
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+BASE="http://127.0.0.1:$PORT"
+WORK=$(mktemp -d)
+trap 'kill $PID 2>/dev/null || true; wait $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+now_ms() { date +%s%3N; }
+mem() { awk '/^(VmHWM|RssAnon|RssFile)/ {printf "%s %d MB  ", $1, $2/1024}' /proc/$PID/status; echo; }
+
+T0=$(now_ms)
+WEFT_LOG=warn WEFT_RATE_LIMITS__POSTS_PER_ACCOUNT=100000000 WEFT_RATE_LIMITS__LOGIN_PER_IP=100000 \
+  "$BIN" serve --data "$DATA" --bind "127.0.0.1:$PORT" &
+PID=$!
+until curl -fs -o /dev/null "$BASE/public"; do sleep 0.005; done
+T1=$(now_ms)
+echo "machine: $(nproc) cores; load generator shares them"
+echo "cold start to first 200 of /public: $((T1 - T0)) ms"
+echo -n "memory after start and one request: "; mem
+echo "database: $(du -sh "$DATA" | cut -f1) in $DATA"
+echo "binary: $(stat -c %s "$BIN" | awk '{printf "%.1f MB", $1/1048576}') ($BIN)"
+
+# Log in USERS random seeded accounts; keep their session cookie and CSRF token.
+python3 - "$DATA" "$USERS" "$WORK/fixtures.lua" <<'PY'
+import random, sqlite3, sys
+data, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+db = sqlite3.connect(f"file:{data}/weft.sqlite3?mode=ro", uri=True)
+users = [r[0] for r in db.execute("SELECT username FROM accounts WHERE status = 0")]
+random.seed(1)
+chosen = random.sample(users, min(n, len(users)))
+posts = db.execute("""SELECT a.username, p.id FROM posts p JOIN accounts a ON a.id = p.author_id
+    WHERE p.visibility = 0 AND p.repost_of_id IS NULL AND p.deleted_at IS NULL
+    ORDER BY random() LIMIT 2000""").fetchall()
+with open(out, "w") as f:
+    f.write("users = {%s}\n" % ",".join('"%s"' % u for u in random.sample(users, min(2000, len(users)))))
+    f.write("posts = {%s}\n" % ",".join('"/@%s/%d"' % p for p in posts))
+with open(out + ".users", "w") as f:
+    f.write("\n".join(chosen))
+PY
+echo "sessions = {" >> "$WORK/fixtures.lua"
+while read -r u; do
+  jar="$WORK/jar"; rm -f "$jar"
+  csrf=$(curl -s -c "$jar" "$BASE/login" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$u" \
+    --data-urlencode "password=weft-bench-password" --data-urlencode "csrf=$csrf" "$BASE/login"
+  session=$(awk '$6 == "weft_session" {print $7}' "$jar")
+  token=$(curl -s -b "$jar" "$BASE/settings" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  [ -n "$session" ] && echo "{\"weft_session=$session\", \"$token\"}," >> "$WORK/fixtures.lua"
+done < "$WORK/fixtures.lua.users"
+echo "}" >> "$WORK/fixtures.lua"
+echo "logged in: $(grep -c weft_session "$WORK/fixtures.lua") users"
+
+run() { # scenario connections delay_ms
+  WEFT_SCENARIO=$1 WEFT_FIXTURES="$WORK/fixtures.lua" WEFT_DELAY_MS=${3:-0} \
+    wrk -t2 -c"$2" -d"$DUR" -s bench/wrk.lua "$BASE" | grep '^RESULT' | sed "s/^RESULT /conns=$2 /"
+}
+for s in ${SCENARIOS:-home public profile thread like post}; do
+  run "$s" "$CONNS"
+  [ -n "${SCENARIOS:-}" ] && { echo -n "memory after $s: "; mem; }
+done
+[ -n "${SCENARIOS:-}" ] && exit 0
+MAX=$(run mixed "$CONNS" | tee /dev/stderr | sed 's/.*rps=\([0-9]*\).*/\1/')
+# Half the maximum rate: each connection waits conns/(rate/2) between requests.
+DELAY=$(( CONNS * 2000 / (MAX > 0 ? MAX : 1) ))
+echo "mixed at about half the maximum rate (delay ${DELAY} ms per connection):"
+run mixed "$CONNS" "$DELAY"
+echo -n "memory after the runs: "; mem
+echo "database after the runs: $(du -sh "$DATA" | cut -f1)"
