@@ -78,7 +78,9 @@ for s in ${SCENARIOS:-home public profile thread like post}; do
   [ -n "${SCENARIOS:-}" ] && { echo -n "memory after $s: "; mem; }
 done
 [ -n "${SCENARIOS:-}" ] && exit 0
-MAX=$(run mixed "$CONNS" | tee /dev/stderr | sed 's/.*rps=\([0-9]*\).*/\1/')
+LINE=$(run mixed "$CONNS")
+echo "$LINE"
+MAX=$(echo "$LINE" | sed 's/.*rps=\([0-9]*\).*/\1/')
 # Half the maximum rate: each connection waits conns/(rate/2) between requests.
 DELAY=$(( CONNS * 2000 / (MAX > 0 ? MAX : 1) ))
 echo "mixed at about half the maximum rate (delay ${DELAY} ms per connection):"
