@@ -84,6 +84,14 @@ pub struct Resp {
 }
 
 impl Resp {
+    async fn read(r: reqwest::Response) -> Resp {
+        Resp {
+            status: r.status(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap_or_default(),
+        }
+    }
+
     pub fn location(&self) -> String {
         self.headers
             .get("location")
@@ -167,11 +175,7 @@ impl User {
             .send()
             .await
             .expect("GET");
-        Resp {
-            status: r.status(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap_or_default(),
-        }
+        Resp::read(r).await
     }
 
     /// The CSRF token the server gave this client (from any page's hx-headers).
@@ -207,11 +211,7 @@ impl User {
             .send()
             .await
             .expect("POST");
-        Resp {
-            status: r.status(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap_or_default(),
-        }
+        Resp::read(r).await
     }
 
     /// Posts a form exactly as given (no CSRF token added).
@@ -223,11 +223,7 @@ impl User {
             .send()
             .await
             .expect("POST");
-        Resp {
-            status: r.status(),
-            headers: r.headers().clone(),
-            body: r.text().await.unwrap_or_default(),
-        }
+        Resp::read(r).await
     }
 
     /// Posts and returns the new post's id (the newest of this user's posts and replies).
