@@ -62,7 +62,6 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
     let mut text_start = 0;
     let mut i = 0;
-    let bytes = text.as_bytes();
     let mut prev: Option<char> = None;
     while i < text.len() {
         let Some(c) = text[i..].chars().next() else {
@@ -96,7 +95,6 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
             }
         }
     }
-    let _ = bytes;
     if text_start < text.len() {
         out.push(Segment::Text(&text[text_start..]));
     }

@@ -35,14 +35,13 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
             let locked = accounts::find_by_id(c, target.id)?.is_some_and(|a| a.locked);
             if locked {
                 if follows::insert_request(c, ids.next(), me, target.id, now)? {
-                    notifications::insert(
+                    super::notify(
                         c,
-                        ids.next(),
+                        &ids,
                         target.id,
                         NotificationKind::FollowRequest,
                         me,
                         None,
-                        now,
                     )?;
                 }
                 Ok(FollowOutcome::Requested)
@@ -64,15 +63,7 @@ fn insert_follow(
     if follows::insert_follow(c, ids.next(), follower, followee, now)? {
         accounts::adjust_counts(c, follower, 0, 0, 1)?;
         accounts::adjust_counts(c, followee, 0, 1, 0)?;
-        notifications::insert(
-            c,
-            ids.next(),
-            followee,
-            NotificationKind::Follow,
-            follower,
-            None,
-            now,
-        )?;
+        super::notify(c, ids, followee, NotificationKind::Follow, follower, None)?;
     }
     Ok(())
 }

@@ -171,6 +171,27 @@ pub fn verify_password_now(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Writes a notification inside the caller's transaction (its cause commits with it).
+pub(crate) fn notify(
+    c: &rusqlite::Connection,
+    ids: &IdGen,
+    to: AccountId,
+    kind: crate::store::models::NotificationKind,
+    actor: AccountId,
+    post: Option<crate::domain::PostId>,
+) -> AppResult<()> {
+    store::notifications::insert(
+        c,
+        ids.next(),
+        to,
+        kind,
+        actor,
+        post,
+        crate::domain::now_secs(),
+    )?;
+    Ok(())
+}
+
 /// The account id used for "nobody" in visibility queries.
 pub const ANONYMOUS: AccountId = AccountId(0);
 

@@ -181,15 +181,7 @@ fn create_in_tx(
         // Replying addresses the author of the post replied to, so they can always see it.
         posts::insert_mention(c, id, p.author)?;
         if !notified.contains(&p.author) {
-            notifications::insert(
-                c,
-                ids.next(),
-                p.author,
-                NotificationKind::Reply,
-                me,
-                Some(id),
-                now,
-            )?;
+            super::notify(c, ids, p.author, NotificationKind::Reply, me, Some(id))?;
             notified.push(p.author);
         }
     }
@@ -197,15 +189,7 @@ fn create_in_tx(
     for m in mentioned {
         posts::insert_mention(c, id, m)?;
         if !notified.contains(&m) {
-            notifications::insert(
-                c,
-                ids.next(),
-                m,
-                NotificationKind::Mention,
-                me,
-                Some(id),
-                now,
-            )?;
+            super::notify(c, ids, m, NotificationKind::Mention, me, Some(id))?;
             notified.push(m);
         }
     }
@@ -213,15 +197,7 @@ fn create_in_tx(
         posts::adjust_counts(c, q.id, 0, 0, 0, 1)?;
         // A followers-only quote the quoted author cannot see must not announce itself.
         if q.author != me && posts::is_visible(c, q.author, id)? {
-            notifications::insert(
-                c,
-                ids.next(),
-                q.author,
-                NotificationKind::Quote,
-                me,
-                Some(id),
-                now,
-            )?;
+            super::notify(c, ids, q.author, NotificationKind::Quote, me, Some(id))?;
         }
     }
     Ok(Created { id })
@@ -268,15 +244,7 @@ pub async fn edit(
             }
             for m in accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body))? {
                 if posts::insert_mention(c, id, m)? && m != me && !before.contains(&m) {
-                    notifications::insert(
-                        c,
-                        ids.next(),
-                        m,
-                        NotificationKind::Mention,
-                        me,
-                        Some(id),
-                        now,
-                    )?;
+                    super::notify(c, &ids, m, NotificationKind::Mention, me, Some(id))?;
                 }
             }
             Ok(())
@@ -294,9 +262,8 @@ pub async fn delete(core: &Core, viewer: &Viewer, id: PostId) -> AppResult<()> {
             if p.author != me && !staff {
                 return Err(AppError::forbidden("You can only delete your own posts."));
             }
-            for (repost, reposter) in posts::list_reposts_of(c, id)? {
+            for repost in posts::list_reposts_of(c, id)? {
                 posts::delete_repost_row(c, repost)?;
-                let _ = reposter;
             }
             posts::soft_delete(c, id, now_secs())?;
             accounts::adjust_counts(c, p.author, -1, 0, 0)?;
@@ -327,15 +294,7 @@ pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> App
                 if posts::insert_like(c, me, id, now)? {
                     posts::adjust_counts(c, id, 0, 0, 1, 0)?;
                     if p.author != me {
-                        notifications::insert(
-                            c,
-                            ids.next(),
-                            p.author,
-                            NotificationKind::Like,
-                            me,
-                            Some(id),
-                            now,
-                        )?;
+                        super::notify(c, &ids, p.author, NotificationKind::Like, me, Some(id))?;
                     }
                 }
             } else if posts::delete_like(c, me, id)? {
@@ -386,15 +345,7 @@ pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> A
                 )?;
                 posts::adjust_counts(c, id, 0, 1, 0, 0)?;
                 if p.author != me {
-                    notifications::insert(
-                        c,
-                        ids.next(),
-                        p.author,
-                        NotificationKind::Repost,
-                        me,
-                        Some(id),
-                        now,
-                    )?;
+                    super::notify(c, &ids, p.author, NotificationKind::Repost, me, Some(id))?;
                 }
             } else if let Some(rid) = existing {
                 posts::delete_repost_row(c, rid)?;

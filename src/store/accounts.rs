@@ -5,11 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::models::{Account, AccountBrief, AccountStatus, Session};
 use crate::domain::{AccountId, Role};
 
-pub const ACCOUNT_COLUMNS: &str = "a.id, a.username, a.email, a.display_name, a.bio, a.fields, \
-     a.role, a.verified_at IS NOT NULL, a.locked, a.status, a.signup_reason, a.created_at, \
-     a.posts_count, a.followers_count, a.following_count, a.notifications_seen_id";
-
-/// Maps a row selected with [`ACCOUNT_COLUMNS`] starting at column `o`.
+/// Maps a row selected with `account_columns!()` starting at column `o`.
 pub fn account_from_row(r: &Row<'_>, o: usize) -> rusqlite::Result<Account> {
     let fields: String = r.get(o + 5)?;
     Ok(Account {
@@ -66,16 +62,20 @@ pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 pub fn find_by_id(conn: &Connection, id: AccountId) -> rusqlite::Result<Option<Account>> {
-    conn.prepare_cached(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.id = ?1"
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts a WHERE a.id = ?1"
     ))?
     .query_row([id.0], |r| account_from_row(r, 0))
     .optional()
 }
 
 pub fn find_by_username(conn: &Connection, name: &str) -> rusqlite::Result<Option<Account>> {
-    conn.prepare_cached(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE a.username = ?1"
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts a WHERE a.username = ?1"
     ))?
     .query_row([name], |r| account_from_row(r, 0))
     .optional()
@@ -199,9 +199,10 @@ pub fn list(
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Account>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a
-         WHERE a.id < ?1 AND (?2 IS NULL OR a.status = ?2)
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        account_columns!(),
+        " FROM accounts a WHERE a.id < ?1 AND (?2 IS NULL OR a.status = ?2)
          ORDER BY a.id DESC LIMIT ?3"
     ))?;
     let rows = stmt.query_map(
@@ -247,10 +248,10 @@ pub fn find_session(
     token_hash: &[u8],
     idle_since: i64,
 ) -> rusqlite::Result<Option<(Session, Account)>> {
-    conn.prepare_cached(&format!(
-        "SELECT s.token_hash, s.account_id, s.csrf, s.created_at, s.last_seen_at, s.user_agent, s.ip,
-                {ACCOUNT_COLUMNS}
-         FROM sessions s JOIN accounts a ON a.id = s.account_id
+    conn.prepare_cached(concat!(
+        "SELECT s.token_hash, s.account_id, s.csrf, s.created_at, s.last_seen_at, s.user_agent, s.ip, ",
+        account_columns!(),
+        " FROM sessions s JOIN accounts a ON a.id = s.account_id
          WHERE s.token_hash = ?1 AND a.status = 0 AND s.last_seen_at > ?2"
     ))?
     .query_row(rusqlite::params![token_hash, idle_since], |r| {

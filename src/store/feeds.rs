@@ -4,7 +4,6 @@
 
 use rusqlite::{Connection, params};
 
-use super::posts::VISIBLE_TO_VIEWER;
 use crate::domain::{AccountId, PostId};
 
 #[derive(Debug, Clone, Copy)]
@@ -32,17 +31,16 @@ fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
-fn home_sql() -> String {
-    format!(
-        "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
-         SELECT p.id, p.repost_of_id, p.author_id FROM posts p
-         WHERE p.author_id IN authors AND p.id < ?2 AND p.deleted_at IS NULL
-           AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
-                OR p.in_reply_to_author_id IN authors)
-           AND {VISIBLE_TO_VIEWER}
-         ORDER BY p.id DESC LIMIT ?3"
-    )
-}
+const HOME_SQL: &str = concat!(
+    "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
+     SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+     WHERE p.author_id IN authors AND p.id < ?2 AND p.deleted_at IS NULL
+       AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
+            OR p.in_reply_to_author_id IN authors)
+       AND ",
+    visible_to_viewer!(),
+    " ORDER BY p.id DESC LIMIT ?3"
+);
 
 /// Posts and reposts by the people `viewer` follows and by `viewer`. Replies show when they
 /// answer the viewer, someone the viewer follows, or the replier themself (as Mastodon does).
@@ -52,7 +50,7 @@ pub fn home(
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(&home_sql())?;
+    let mut stmt = conn.prepare_cached(HOME_SQL)?;
     let rows = stmt.query_map(params![viewer.0, before, limit as i64], map_row)?;
     rows.collect()
 }
@@ -93,18 +91,24 @@ impl ProfileTab {
     }
 }
 
-fn profile_sql(tab: ProfileTab) -> String {
-    let filter = match tab {
-        ProfileTab::Posts => "p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL",
-        ProfileTab::WithReplies => "p.repost_of_id IS NULL",
-        ProfileTab::Reposts => "p.repost_of_id IS NOT NULL",
-    };
-    format!(
-        "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
-         WHERE p.author_id = ?2 AND p.id < ?3 AND p.deleted_at IS NULL AND {filter}
-           AND {VISIBLE_TO_VIEWER}
-         ORDER BY p.id DESC LIMIT ?4"
-    )
+fn profile_sql(tab: ProfileTab) -> &'static str {
+    macro_rules! profile_sql {
+        ($filter:literal) => {
+            concat!(
+                "SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+                 WHERE p.author_id = ?2 AND p.id < ?3 AND p.deleted_at IS NULL AND ",
+                $filter,
+                " AND ",
+                visible_to_viewer!(),
+                " ORDER BY p.id DESC LIMIT ?4"
+            )
+        };
+    }
+    match tab {
+        ProfileTab::Posts => profile_sql!("p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL"),
+        ProfileTab::WithReplies => profile_sql!("p.repost_of_id IS NULL"),
+        ProfileTab::Reposts => profile_sql!("p.repost_of_id IS NOT NULL"),
+    }
 }
 
 pub fn profile(
@@ -115,7 +119,7 @@ pub fn profile(
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Row>> {
-    let mut stmt = conn.prepare_cached(&profile_sql(tab))?;
+    let mut stmt = conn.prepare_cached(profile_sql(tab))?;
     let rows = stmt.query_map(params![viewer.0, author.0, before, limit as i64], map_row)?;
     rows.collect()
 }
@@ -207,11 +211,17 @@ mod tests {
         )
         .unwrap();
         let queries = [
-            ("home", home_sql()),
+            ("home", HOME_SQL.to_string()),
             ("public", PUBLIC_SQL.to_string()),
-            ("profile posts", profile_sql(ProfileTab::Posts)),
-            ("profile replies", profile_sql(ProfileTab::WithReplies)),
-            ("profile reposts", profile_sql(ProfileTab::Reposts)),
+            ("profile posts", profile_sql(ProfileTab::Posts).to_string()),
+            (
+                "profile replies",
+                profile_sql(ProfileTab::WithReplies).to_string(),
+            ),
+            (
+                "profile reposts",
+                profile_sql(ProfileTab::Reposts).to_string(),
+            ),
             ("tag", TAG_SQL.to_string()),
             ("bookmarks", BOOKMARKS_SQL.to_string()),
             ("descendants", DESCENDANTS_SQL.to_string()),

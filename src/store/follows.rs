@@ -2,7 +2,7 @@
 
 use rusqlite::{Connection, params};
 
-use super::accounts::{ACCOUNT_COLUMNS, account_from_row};
+use super::accounts::account_from_row;
 use super::models::{AccountListItem, Relationship};
 use crate::domain::AccountId;
 
@@ -115,15 +115,27 @@ pub fn list(
     before: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<AccountListItem>> {
-    let (table, key, other) = match which {
-        List::Followers => ("follows", "followee_id", "follower_id"),
-        List::Following => ("follows", "follower_id", "followee_id"),
-        List::Requests => ("follow_requests", "target_id", "requester_id"),
+    macro_rules! list_sql {
+        ($table:literal, $key:literal, $other:literal) => {
+            concat!(
+                "SELECT x.id, ",
+                account_columns!(),
+                " FROM ",
+                $table,
+                " x JOIN accounts a ON a.id = x.",
+                $other,
+                " WHERE x.",
+                $key,
+                " = ?1 AND x.id < ?2 ORDER BY x.id DESC LIMIT ?3"
+            )
+        };
+    }
+    let sql = match which {
+        List::Followers => list_sql!("follows", "followee_id", "follower_id"),
+        List::Following => list_sql!("follows", "follower_id", "followee_id"),
+        List::Requests => list_sql!("follow_requests", "target_id", "requester_id"),
     };
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT x.id, {ACCOUNT_COLUMNS} FROM {table} x JOIN accounts a ON a.id = x.{other}
-         WHERE x.{key} = ?1 AND x.id < ?2 ORDER BY x.id DESC LIMIT ?3"
-    ))?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![of.0, before, limit as i64], |r| {
         Ok(AccountListItem {
             cursor: r.get(0)?,

@@ -2,6 +2,26 @@
 //! other files hold the queries for one table group each and the read models they return.
 //! Store functions take a `&Connection` and never decide policy: that is the service's job.
 
+/// SQL fragments shared by several queries, as macros so that every query is put together
+/// with `concat!` at compile time instead of `format!` on every call (the post columns run
+/// twenty times per feed page, the session lookup on every request).
+macro_rules! account_columns {
+    () => {
+        "a.id, a.username, a.email, a.display_name, a.bio, a.fields, \
+         a.role, a.verified_at IS NOT NULL, a.locked, a.status, a.signup_reason, a.created_at, \
+         a.posts_count, a.followers_count, a.following_count, a.notifications_seen_id"
+    };
+}
+
+/// `?1` is the viewer (0 for nobody); `p` is the post. One predicate for every read path.
+macro_rules! visible_to_viewer {
+    () => {
+        "(p.visibility = 0 OR p.author_id = ?1
+    OR (p.visibility = 1 AND EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = p.author_id))
+    OR EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.account_id = ?1))"
+    };
+}
+
 pub mod accounts;
 pub mod db;
 pub mod feeds;

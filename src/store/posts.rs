@@ -5,19 +5,17 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::models::{AccountBrief, PostEdit, PostView};
 use crate::domain::{AccountId, PostId, ReplyPolicy, Visibility};
 
-/// `?1` is the viewer (0 for nobody); `p` is the post.
-pub const VISIBLE_TO_VIEWER: &str = "(p.visibility = 0 OR p.author_id = ?1
-    OR (p.visibility = 1 AND EXISTS (SELECT 1 FROM follows f WHERE f.follower_id = ?1 AND f.followee_id = p.author_id))
-    OR EXISTS (SELECT 1 FROM mentions m WHERE m.post_id = p.id AND m.account_id = ?1))";
-
-const POST_COLUMNS: &str =
-    "p.id, p.author_id, a.username, a.display_name, a.verified_at IS NOT NULL,
+macro_rules! post_columns {
+    () => {
+        "p.id, p.author_id, a.username, a.display_name, a.verified_at IS NOT NULL,
     p.body, p.content_warning, p.visibility, p.reply_policy, p.in_reply_to_id, pa.username,
     p.root_id, p.quote_id, p.repost_of_id, p.hidden, p.created_at, p.edited_at,
     p.deleted_at IS NOT NULL, p.reply_count, p.repost_count, p.like_count, p.quote_count,
     EXISTS (SELECT 1 FROM likes l WHERE l.account_id = ?1 AND l.post_id = p.id),
     EXISTS (SELECT 1 FROM posts r WHERE r.repost_of_id = p.id AND r.author_id = ?1),
-    EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id)";
+    EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id)"
+    };
+}
 
 fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
     Ok(PostView {
@@ -58,8 +56,10 @@ pub fn find_view(
     viewer: AccountId,
     id: PostId,
 ) -> rusqlite::Result<Option<PostView>> {
-    conn.prepare_cached(&format!(
-        "SELECT {POST_COLUMNS} FROM posts p JOIN accounts a ON a.id = p.author_id
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        post_columns!(),
+        " FROM posts p JOIN accounts a ON a.id = p.author_id
          LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id WHERE p.id = ?2"
     ))?
     .query_row(params![viewer.0, id.0], post_from_row)
@@ -68,8 +68,10 @@ pub fn find_view(
 
 /// Whether `viewer` may see post `id` (deleted posts included; callers decide about those).
 pub fn is_visible(conn: &Connection, viewer: AccountId, id: PostId) -> rusqlite::Result<bool> {
-    conn.prepare_cached(&format!(
-        "SELECT EXISTS (SELECT 1 FROM posts p WHERE p.id = ?2 AND {VISIBLE_TO_VIEWER})"
+    conn.prepare_cached(concat!(
+        "SELECT EXISTS (SELECT 1 FROM posts p WHERE p.id = ?2 AND ",
+        visible_to_viewer!(),
+        ")"
     ))?
     .query_row(params![viewer.0, id.0], |r| r.get(0))
 }
@@ -272,14 +274,10 @@ pub fn soft_delete(conn: &Connection, id: PostId, now: i64) -> rusqlite::Result<
     Ok(())
 }
 
-/// Repost rows of a post: (repost id, reposter).
-pub fn list_reposts_of(
-    conn: &Connection,
-    id: PostId,
-) -> rusqlite::Result<Vec<(PostId, AccountId)>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, author_id FROM posts WHERE repost_of_id = ?1")?;
-    let rows = stmt.query_map([id.0], |r| Ok((PostId(r.get(0)?), AccountId(r.get(1)?))))?;
+/// The repost rows of a post.
+pub fn list_reposts_of(conn: &Connection, id: PostId) -> rusqlite::Result<Vec<PostId>> {
+    let mut stmt = conn.prepare_cached("SELECT id FROM posts WHERE repost_of_id = ?1")?;
+    let rows = stmt.query_map([id.0], |r| Ok(PostId(r.get(0)?)))?;
     rows.collect()
 }
 
