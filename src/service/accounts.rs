@@ -253,8 +253,20 @@ async fn open_session(core: &Core, account: AccountId, client: &Client) -> AppRe
 /// A session unused this long (60 days, the cookie's lifetime) no longer logs anyone in.
 pub const SESSION_IDLE_SECS: i64 = 60 * 86_400;
 
-/// The viewer for a session cookie, or None when the session is unknown or ended.
-pub async fn viewer_for_token(core: &Core, token: &str) -> AppResult<Option<Viewer>> {
+/// What the navigation shows next to a logged-in person's links.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NavCounts {
+    pub unread: i64,
+    pub follow_requests: i64,
+}
+
+/// The viewer for a session cookie (None when the session is unknown or ended), and, when
+/// asked, the navigation's counts, all in one read: this runs on every page.
+pub async fn viewer_for_token(
+    core: &Core,
+    token: &str,
+    with_counts: bool,
+) -> AppResult<Option<(Viewer, NavCounts)>> {
     if token.len() > 100 {
         return Ok(None);
     }
@@ -263,14 +275,27 @@ pub async fn viewer_for_token(core: &Core, token: &str) -> AppResult<Option<View
     let found = core
         .db
         .read(move |c| {
-            Ok(db_accounts::find_session(
-                c,
-                &lookup,
-                now_secs() - SESSION_IDLE_SECS,
-            )?)
+            let Some((session, account)) =
+                db_accounts::find_session(c, &lookup, now_secs() - SESSION_IDLE_SECS)?
+            else {
+                return Ok(None);
+            };
+            let mut counts = NavCounts::default();
+            if with_counts {
+                counts.unread = store::notifications::count_unread(
+                    c,
+                    account.id,
+                    account.notifications_seen_id,
+                    super::notifications::UNREAD_CAP,
+                )?;
+                if account.locked {
+                    counts.follow_requests = store::follows::count_requests(c, account.id)?;
+                }
+            }
+            Ok(Some((session, account, counts)))
         })
         .await?;
-    let Some((session, account)) = found else {
+    let Some((session, account, counts)) = found else {
         return Ok(None);
     };
     let now = now_secs();
@@ -284,11 +309,14 @@ pub async fn viewer_for_token(core: &Core, token: &str) -> AppResult<Option<View
                 .await;
         });
     }
-    Ok(Some(Viewer {
-        account,
-        session_hash: hash,
-        csrf: session.csrf,
-    }))
+    Ok(Some((
+        Viewer {
+            account,
+            session_hash: hash,
+            csrf: session.csrf,
+        },
+        counts,
+    )))
 }
 
 pub async fn logout(core: &Core, viewer: &Viewer) -> AppResult<()> {

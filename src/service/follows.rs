@@ -221,10 +221,3 @@ pub async fn requests(
     let next = super::next_cursor(&items, limit, |i| i.cursor);
     Ok(Page { items, next })
 }
-
-pub async fn count_requests(core: &Core, viewer: &Viewer) -> AppResult<i64> {
-    let me = viewer.id();
-    core.db
-        .read(move |c| Ok(follows::count_requests(c, me)?))
-        .await
-}

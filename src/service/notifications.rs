@@ -50,14 +50,6 @@ pub async fn list(
         .await
 }
 
-pub async fn unread_count(core: &Core, viewer: &Viewer) -> AppResult<i64> {
-    let me = viewer.id();
-    let seen = viewer.account.notifications_seen_id;
-    core.db
-        .read(move |c| Ok(notifications::count_unread(c, me, seen, UNREAD_CAP)?))
-        .await
-}
-
 pub async fn mark_all_read(core: &Core, viewer: &Viewer, up_to: Option<i64>) -> AppResult<()> {
     let me = viewer.id();
     core.db

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{self, Client, Viewer};
-use crate::service::{Core, InstanceSettings, follows, notifications};
+use crate::service::{Core, InstanceSettings};
 
 pub const SESSION_COOKIE: &str = "weft_session";
 pub const CSRF_COOKIE: &str = "weft_csrf";
@@ -121,32 +121,26 @@ impl FromRequest for Ctx {
         let client = client_of(req);
         Box::pin(async move {
             let core = core.ok_or_else(|| AppError::Internal(anyhow::anyhow!("no app state")))?;
-            let viewer = match token {
-                Some(t) => accounts::viewer_for_token(&core, &t).await?,
+            // The nav counts are for full pages; htmx fragments have no navigation.
+            let found = match token {
+                Some(t) => accounts::viewer_for_token(&core, &t, !htmx).await?,
                 None => None,
+            };
+            let (viewer, counts) = match found {
+                Some((v, c)) => (Some(v), c),
+                None => (None, accounts::NavCounts::default()),
             };
             let settings = core.settings();
             if settings.login_required && viewer.is_none() && !open_without_login(&path) {
                 return Err(AppError::Unauthorized);
             }
-            let (unread, follow_requests) = match &viewer {
-                Some(v) if !htmx => (
-                    notifications::unread_count(&core, v).await?,
-                    if v.account.locked {
-                        follows::count_requests(&core, v).await?
-                    } else {
-                        0
-                    },
-                ),
-                _ => (0, 0),
-            };
             let csrf = viewer.as_ref().map(|v| v.csrf.clone()).unwrap_or(anon);
             Ok(Ctx {
                 core,
                 viewer,
                 csrf,
-                unread,
-                follow_requests,
+                unread: counts.unread,
+                follow_requests: counts.follow_requests,
                 settings,
                 path,
                 here,
