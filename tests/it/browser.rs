@@ -199,35 +199,20 @@ impl Browser {
 
     /// Waits (bounded) for an element; panics with what the page shows instead.
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        match self
-            .c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::Css(css))
+        self.find_by(Locator::Css(css), &format!("no element `{css}`"))
             .await
-        {
-            Ok(e) => e,
-            Err(e) => panic!(
-                "no element `{css}` within {WAIT:?} ({e})\n{}",
-                self.describe().await
-            ),
-        }
     }
 
     /// Waits (bounded) for an element found by XPath.
     async fn find_xpath(&self, xpath: &str, what: &str) -> fantoccini::elements::Element {
-        match self
-            .c
-            .wait()
-            .at_most(WAIT)
-            .for_element(Locator::XPath(xpath))
+        self.find_by(Locator::XPath(xpath), &format!("{what}: nothing matched"))
             .await
-        {
+    }
+
+    async fn find_by(&self, at: Locator<'_>, what: &str) -> fantoccini::elements::Element {
+        match self.c.wait().at_most(WAIT).for_element(at).await {
             Ok(e) => e,
-            Err(e) => panic!(
-                "{what}: nothing matched within {WAIT:?} ({e})\n{}",
-                self.describe().await
-            ),
+            Err(e) => panic!("{what} within {WAIT:?} ({e})\n{}", self.describe().await),
         }
     }
 
