@@ -19,6 +19,7 @@ pub struct Running {
     pub core: Core,
     pub handle: ServerHandle,
     server: actix_web::dev::Server,
+    jobs: crate::jobs::Runner,
 }
 
 impl Running {
@@ -26,6 +27,8 @@ impl Running {
     /// queued writes and closes the database.
     pub async fn run(self) -> anyhow::Result<()> {
         let res = self.server.await;
+        let grace = std::time::Duration::from_secs(self.core.config.server.shutdown_timeout_secs);
+        self.jobs.stop(grace).await;
         let core = self.core.clone();
         let _ = tokio::task::spawn_blocking(move || core.close()).await;
         tracing::info!("stopped; database closed");
@@ -65,6 +68,13 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
     }
     let server = server.run();
     let handle = server.handle();
+    // Whatever was queued before a stop or crash resumes here.
+    let jobs = crate::jobs::Runner::start(
+        core.db.clone(),
+        core.jobs.clone(),
+        core.config.jobs.clone(),
+        crate::service::tasks::TaskHandler::shared(core.clone()),
+    );
     tracing::info!(
         "weft listening on http://{addr} (public URL {}), data in {}",
         core.urls.base(),
@@ -75,5 +85,6 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
         core,
         handle,
         server,
+        jobs,
     })
 }

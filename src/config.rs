@@ -15,6 +15,8 @@ pub struct Config {
     pub limits: Limits,
     pub rate_limits: RateLimits,
     pub storage: Storage,
+    pub jobs: Jobs,
+    pub feeds: Feeds,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -87,6 +89,43 @@ pub struct Storage {
     pub group_commit_max: usize,
     /// `full` survives power loss; `normal` only survives a process crash.
     pub synchronous: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Jobs {
+    /// Background jobs run at once (fan-out, and later delivery and indexing).
+    pub workers: usize,
+    /// Attempts before a failing job is set aside as dead (visible in /admin).
+    pub max_attempts: u32,
+    /// First retry delay; each further attempt doubles it, up to `max_backoff_secs`.
+    pub backoff_secs: u64,
+    pub max_backoff_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Feeds {
+    /// Entries kept in each active account's home feed (filled on write). Pages older than
+    /// that come from the slower pull query.
+    pub home_size: usize,
+}
+
+impl Default for Jobs {
+    fn default() -> Self {
+        Jobs {
+            workers: 4,
+            max_attempts: 12,
+            backoff_secs: 10,
+            max_backoff_secs: 6 * 3600,
+        }
+    }
+}
+
+impl Default for Feeds {
+    fn default() -> Self {
+        Feeds { home_size: 400 }
+    }
 }
 
 impl Default for Server {
@@ -234,6 +273,12 @@ impl Config {
         if l.password_min_chars > l.password_max_chars {
             bail!("limits.password_min_chars exceeds limits.password_max_chars");
         }
+        if self.jobs.workers == 0 || self.jobs.max_attempts == 0 {
+            bail!("jobs.workers and jobs.max_attempts must be positive");
+        }
+        if self.feeds.home_size < self.limits.page_size {
+            bail!("feeds.home_size must be at least limits.page_size");
+        }
         if self.storage.readers == 0 || self.storage.group_commit_max == 0 {
             bail!("storage.readers and storage.group_commit_max must be positive");
         }
@@ -296,5 +341,7 @@ mod tests {
         let c: Config = toml::from_str(text).unwrap();
         assert_eq!(c.limits.post_chars, Limits::default().post_chars);
         assert_eq!(c.server.bind, Server::default().bind);
+        assert_eq!(c.jobs.max_attempts, Jobs::default().max_attempts);
+        assert_eq!(c.feeds.home_size, Feeds::default().home_size);
     }
 }

@@ -427,6 +427,7 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
     let was_locked = viewer.account.locked;
     let locked = input.locked;
     let ids = core.ids.clone();
+    let keep = core.config.feeds.home_size;
     core.db
         .write(move |c| {
             db_accounts::update_profile(
@@ -442,7 +443,7 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
             if was_locked && !locked {
                 // Unlocking means whoever asked may follow now.
                 for requester in store::follows::list_request_ids(c, id)? {
-                    super::follows::accept_in_tx(c, &ids, id, requester)?;
+                    super::follows::accept_in_tx(c, &ids, id, requester, keep)?;
                 }
             }
             Ok(())

@@ -25,6 +25,7 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
     }
     let me = viewer.id();
     let ids = core.ids.clone();
+    let keep = core.config.feeds.home_size;
     core.db
         .write(move |c| {
             if follows::is_following(c, me, target.id)? {
@@ -46,7 +47,7 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
                 }
                 Ok(FollowOutcome::Requested)
             } else {
-                insert_follow(c, &ids, me, target.id)?;
+                insert_follow(c, &ids, me, target.id, keep)?;
                 Ok(FollowOutcome::Following)
             }
         })
@@ -58,9 +59,11 @@ fn insert_follow(
     ids: &IdGen,
     follower: AccountId,
     followee: AccountId,
+    keep: usize,
 ) -> AppResult<()> {
     let now = now_secs();
     if follows::insert_follow(c, ids.next(), follower, followee, now)? {
+        super::home::on_follow(c, follower, followee, keep)?;
         accounts::adjust_counts(c, follower, 0, 0, 1)?;
         accounts::adjust_counts(c, followee, 0, 1, 0)?;
         super::notify(c, ids, followee, NotificationKind::Follow, follower, None)?;
@@ -74,12 +77,13 @@ pub fn accept_in_tx(
     ids: &IdGen,
     target: AccountId,
     requester: AccountId,
+    keep: usize,
 ) -> AppResult<bool> {
     if !follows::delete_request(c, requester, target)? {
         return Ok(false);
     }
     notifications::delete_for(c, target, NotificationKind::FollowRequest, requester, None)?;
-    insert_follow(c, ids, requester, target)?;
+    insert_follow(c, ids, requester, target, keep)?;
     Ok(true)
 }
 
@@ -90,6 +94,7 @@ pub async fn unfollow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<(
     core.db
         .write(move |c| {
             if follows::delete_follow(c, me, target.id)? {
+                super::home::on_unfollow(c, me, target.id)?;
                 accounts::adjust_counts(c, me, 0, 0, -1)?;
                 accounts::adjust_counts(c, target.id, 0, -1, 0)?;
                 notifications::delete_for(c, target.id, NotificationKind::Follow, me, None)?;
@@ -106,9 +111,10 @@ pub async fn accept(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<
     let requester = super::accounts::find_by_username(core, requester).await?;
     let me = viewer.id();
     let ids = core.ids.clone();
+    let keep = core.config.feeds.home_size;
     let done = core
         .db
-        .write(move |c| accept_in_tx(c, &ids, me, requester.id))
+        .write(move |c| accept_in_tx(c, &ids, me, requester.id, keep))
         .await?;
     if done {
         Ok(())
@@ -145,6 +151,7 @@ pub async fn remove_follower(core: &Core, viewer: &Viewer, follower: &str) -> Ap
     core.db
         .write(move |c| {
             if follows::delete_follow(c, follower.id, me)? {
+                super::home::on_unfollow(c, follower.id, me)?;
                 accounts::adjust_counts(c, follower.id, 0, 0, -1)?;
                 accounts::adjust_counts(c, me, 0, -1, 0)?;
             }

@@ -5,10 +5,12 @@
 pub mod accounts;
 pub mod admin;
 pub mod follows;
+pub mod home;
 pub mod limiter;
 pub mod notifications;
 pub mod posts;
 pub mod seed;
+pub mod tasks;
 pub mod timeline;
 
 use std::sync::{Arc, RwLock};
@@ -39,6 +41,10 @@ pub struct Core {
     pub limiter: Arc<limiter::RateLimiter>,
     pub urls: Urls,
     settings: Arc<RwLock<InstanceSettings>>,
+    /// Wakes the job runner after a write that queued jobs.
+    pub jobs: crate::jobs::Queue,
+    /// Accounts whose home feed is being built, so a burst of page views builds it once.
+    pub(crate) home_builds: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and tens of milliseconds.
     hashing: Arc<tokio::sync::Semaphore>,
 }
@@ -77,6 +83,8 @@ impl Core {
             ids: Arc::new(IdGen::new(floor)),
             limiter: Arc::new(limiter::RateLimiter::default()),
             settings: Arc::new(RwLock::new(settings)),
+            jobs: crate::jobs::Queue::default(),
+            home_builds: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(hashers)),
         })
     }

@@ -106,9 +106,12 @@ pub async fn create(core: &Core, viewer: &Viewer, input: NewPost) -> AppResult<C
     )?;
     let me = viewer.id();
     let ids = core.ids.clone();
-    core.db
+    let created = core
+        .db
         .write(move |c| create_in_tx(c, &ids, me, body, cw, input))
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(created)
 }
 
 fn create_in_tx(
@@ -174,6 +177,7 @@ fn create_in_tx(
     )?;
     accounts::adjust_counts(c, me, 1, 0, 0)?;
     posts::replace_tags(c, id, &text::hashtags(&body_text))?;
+    super::home::on_new_post(c, ids, me, id)?;
 
     let mut notified: Vec<AccountId> = vec![me];
     if let Some(p) = &parent {
@@ -344,6 +348,7 @@ pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> A
                     },
                 )?;
                 posts::adjust_counts(c, id, 0, 1, 0, 0)?;
+                super::home::on_new_post(c, &ids, me, rid)?;
                 if p.author != me {
                     super::notify(c, &ids, p.author, NotificationKind::Repost, me, Some(id))?;
                 }
@@ -354,7 +359,9 @@ pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> A
             }
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 pub async fn set_bookmark(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {

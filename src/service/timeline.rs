@@ -58,7 +58,7 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
     Ok(out)
 }
 
-fn page(
+pub(crate) fn page(
     c: &Connection,
     viewer: AccountId,
     rows: Vec<feeds::Row>,
@@ -71,15 +71,9 @@ fn page(
     })
 }
 
+/// The viewer's home feed (see `home` for how it is kept fast).
 pub async fn home(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<FeedItem>> {
-    let limit = core.config.limits.page_size;
-    let me = viewer.id();
-    core.db
-        .read(move |c| {
-            let rows = feeds::home(c, me, before.unwrap_or(i64::MAX), limit)?;
-            page(c, me, rows, limit)
-        })
-        .await
+    super::home::page(core, viewer, before).await
 }
 
 pub async fn public(

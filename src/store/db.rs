@@ -47,18 +47,55 @@ pub struct Options {
     pub synchronous_full: bool,
 }
 
+/// Forward-only: a migration that has landed is never edited; changes come as a new file.
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_initial.sql"),
+    include_str!("../../migrations/0002_jobs_and_home_feeds.sql"),
+];
+
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(include_str!(
-        "../../migrations/0001_initial.sql"
-    ))])
+    Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect())
 }
 
 /// How many migrations this binary knows; the database's `user_version` must not exceed it.
 fn known_version() -> i64 {
-    1
+    MIGRATIONS.len() as i64
+}
+
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static RECORDED: Mutex<std::collections::BTreeSet<String>> =
+    Mutex::new(std::collections::BTreeSet::new());
+
+/// Makes every connection opened from now on remember the text of each statement it runs,
+/// for the test that checks the query plan of every query the app makes. Off in production.
+pub fn record_statements() {
+    RECORDING.store(true, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// The distinct statements run by connections opened since `record_statements`.
+pub fn recorded_statements() -> Vec<String> {
+    RECORDED
+        .lock()
+        .map(|s| s.iter().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn remember(event: rusqlite::trace::TraceEvent<'_>) {
+    if let rusqlite::trace::TraceEvent::Stmt(_, sql) = event
+        && !sql.starts_with("--")
+        && let Ok(mut set) = RECORDED.lock()
+    {
+        set.insert(sql.to_string());
+    }
 }
 
 fn pragmas(conn: &Connection, synchronous_full: bool) -> rusqlite::Result<()> {
+    if RECORDING.load(std::sync::atomic::Ordering::SeqCst) {
+        conn.trace_v2(
+            rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,
+            Some(remember),
+        );
+    }
     conn.execute_batch(if synchronous_full {
         "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;"
     } else {

@@ -13,7 +13,7 @@ pub struct Row {
     pub reposted_by: Option<AccountId>,
 }
 
-fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+pub(crate) fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     let id: i64 = r.get(0)?;
     let repost_of: Option<i64> = r.get(1)?;
     let author: i64 = r.get(2)?;
@@ -225,6 +225,9 @@ mod tests {
             ("tag", TAG_SQL.to_string()),
             ("bookmarks", BOOKMARKS_SQL.to_string()),
             ("descendants", DESCENDANTS_SQL.to_string()),
+            ("home entries", crate::store::home::PAGE_SQL.to_string()),
+            ("home build", crate::store::home::CANDIDATES_SQL.to_string()),
+            ("home trim", crate::store::home::KEEP_FROM_SQL.to_string()),
         ];
         db.read_blocking(|conn| {
             for (name, sql) in &queries {

@@ -26,6 +26,8 @@ pub mod accounts;
 pub mod db;
 pub mod feeds;
 pub mod follows;
+pub mod home;
+pub mod jobs;
 pub mod models;
 pub mod notifications;
 pub mod posts;

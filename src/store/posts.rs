@@ -131,6 +131,12 @@ pub struct PostFacts {
     pub edited_at: Option<i64>,
 }
 
+/// The newest post id (0 for none).
+pub fn newest_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT coalesce(max(id), 0) FROM posts")?
+        .query_row([], |r| r.get(0))
+}
+
 pub fn find_facts(conn: &Connection, id: PostId) -> rusqlite::Result<Option<PostFacts>> {
     conn.prepare_cached(
         "SELECT id, author_id, visibility, reply_policy, in_reply_to_id, root_id, quote_id,

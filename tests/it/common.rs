@@ -12,6 +12,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub addr: SocketAddr,
     pub base: String,
+    /// The running app's state, for tests that compare two read paths directly.
+    pub core: weft::service::Core,
     /// Kept so the data directory lives as long as the app.
     _dir: tempfile::TempDir,
 }
@@ -40,14 +42,21 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(dir.path());
         f(&mut config);
+        Self::start(dir, config)
+    }
+
+    /// Starts the app on a data directory the test has prepared (e.g. seeded).
+    pub fn start(dir: tempfile::TempDir, config: Config) -> TestApp {
         let running = weft::app::start(config).expect("app starts");
         let addr = running.addr;
+        let core = running.core.clone();
         actix_web::rt::spawn(async move {
             let _ = running.run().await;
         });
         TestApp {
             addr,
             base: format!("http://{addr}"),
+            core,
             _dir: dir,
         }
     }

@@ -1,0 +1,239 @@
+//! The durable job queue's workers. Jobs live in SQLite (`store::jobs`), written in the same
+//! transaction as the change that causes them, so a crash loses none: on restart the runner
+//! picks up whatever is still queued. A failing job is retried with exponential backoff and,
+//! after `jobs.max_attempts`, set aside as dead for the admin to see and retry.
+//!
+//! What a job *does* is the service's business (`Handler`); this module only schedules.
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::config;
+use crate::store::{self, Db};
+
+pub use crate::store::jobs::QueuedJob;
+
+/// How a job ended, as the handler reports it.
+pub enum Outcome {
+    /// Done; the runner deletes the job.
+    Done,
+    /// Done, and the handler already deleted the job in its own transaction (exactly once).
+    DoneAndDeleted,
+}
+
+/// Why a job failed. `retry: false` sets it aside at once (it can never succeed).
+#[derive(Debug)]
+pub struct Failure {
+    pub retry: bool,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn retry(message: impl Into<String>) -> Self {
+        Failure {
+            retry: true,
+            message: message.into(),
+        }
+    }
+    pub fn permanent(message: impl Into<String>) -> Self {
+        Failure {
+            retry: false,
+            message: message.into(),
+        }
+    }
+}
+
+pub type JobFuture = Pin<Box<dyn Future<Output = Result<Outcome, Failure>> + Send>>;
+
+pub trait Handler: Send + Sync + 'static {
+    fn run(&self, job: QueuedJob) -> JobFuture;
+}
+
+/// The handle kept in the app state: wakes the runner when new jobs are committed.
+#[derive(Clone, Default)]
+pub struct Queue {
+    wake: Arc<Notify>,
+}
+
+impl Queue {
+    /// Tells the runner that jobs were committed; cheap, call after every write that queues.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// The running workers; `stop` waits for jobs in flight (those not finished stay queued).
+pub struct Runner {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+const BATCH: usize = 64;
+/// Upper bound on sleeping when nothing is due, so retries and clock jumps are noticed.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+impl Runner {
+    pub fn start(db: Db, queue: Queue, cfg: config::Jobs, handler: Arc<dyn Handler>) -> Runner {
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run_loop(db, queue, cfg, handler, stopped));
+        Runner { stop, task }
+    }
+
+    pub async fn stop(self, grace: Duration) {
+        let _ = self.stop.send(true);
+        if tokio::time::timeout(grace, self.task).await.is_err() {
+            tracing::warn!("jobs still running at shutdown stay queued and resume on restart");
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Exponential backoff with a little jitter so that many failures do not retry in lockstep.
+pub fn backoff(cfg: &config::Jobs, attempts: u32) -> Duration {
+    let base = cfg.backoff_secs.max(1);
+    let secs = base
+        .saturating_mul(1u64 << attempts.min(30))
+        .min(cfg.max_backoff_secs.max(base));
+    let jitter = (now_ms() as u64 % 1000) * secs / 10_000; // up to 10%
+    Duration::from_secs(secs + jitter)
+}
+
+async fn run_loop(
+    db: Db,
+    queue: Queue,
+    cfg: config::Jobs,
+    handler: Arc<dyn Handler>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let permits = Arc::new(Semaphore::new(cfg.workers));
+    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    let cfg = Arc::new(cfg);
+    loop {
+        if *stopped.borrow() {
+            break;
+        }
+        let busy = in_flight.lock().map(|s| s.len()).unwrap_or(0);
+        let now = now_ms();
+        let due = db
+            .read(move |c| Ok(store::jobs::due(c, now, BATCH + busy)?))
+            .await;
+        let due = match due {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!("reading the job queue: {e:#}");
+                Vec::new()
+            }
+        };
+        let mut started = 0;
+        for job in due {
+            let fresh = in_flight
+                .lock()
+                .map(|mut s| s.insert(job.id))
+                .unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
+            started += 1;
+            let (db, handler, in_flight, cfg) =
+                (db.clone(), handler.clone(), in_flight.clone(), cfg.clone());
+            tokio::spawn(async move {
+                let id = job.id;
+                run_one(&db, &*handler, &cfg, job).await;
+                if let Ok(mut s) = in_flight.lock() {
+                    s.remove(&id);
+                }
+                drop(permit);
+            });
+        }
+        if started > 0 {
+            continue;
+        }
+        // Nothing new to start: sleep until woken, the next job falls due, or a poll tick.
+        let wait = match db.read(|c| Ok(store::jobs::next_run_at(c)?)).await {
+            Ok(Some(at)) => Duration::from_millis((at - now_ms()).clamp(0, 1000) as u64),
+            _ => IDLE_POLL,
+        };
+        let wait = if busy > 0 || wait.is_zero() {
+            wait.max(Duration::from_millis(20))
+        } else {
+            wait
+        };
+        tokio::select! {
+            _ = queue.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+            _ = stopped.changed() => {}
+        }
+    }
+    // Let jobs in flight finish: wait until every permit is back.
+    let _ = permits.acquire_many(cfg.workers as u32).await;
+}
+
+async fn run_one(db: &Db, handler: &dyn Handler, cfg: &config::Jobs, job: QueuedJob) {
+    let (id, kind, attempts) = (job.id, job.kind.clone(), job.attempts);
+    let result = handler.run(job).await;
+    // None: delete the job; Some: record the failure (retry at, or set aside when None).
+    let failure = match result {
+        Ok(Outcome::DoneAndDeleted) => return,
+        Ok(Outcome::Done) => None,
+        Err(f) => {
+            let tries = attempts + 1;
+            let retry_at = (f.retry && tries < cfg.max_attempts)
+                .then(|| now_ms() + backoff(cfg, attempts).as_millis() as i64);
+            match retry_at {
+                Some(_) => tracing::warn!("job {id} ({kind}) failed, will retry: {}", f.message),
+                None => tracing::error!(
+                    "job {id} ({kind}) failed {tries} times, set aside: {}",
+                    f.message
+                ),
+            }
+            Some((f.message, retry_at))
+        }
+    };
+    let write = db.write(move |c| {
+        match failure {
+            None => {
+                store::jobs::delete(c, id)?;
+            }
+            Some((msg, retry_at)) => store::jobs::record_failure(c, id, &msg, retry_at)?,
+        }
+        Ok(())
+    });
+    if let Err(e) = write.await {
+        tracing::error!("recording the end of job {id}: {e:#}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let cfg = config::Jobs {
+            workers: 1,
+            max_attempts: 5,
+            backoff_secs: 10,
+            max_backoff_secs: 100,
+        };
+        let b0 = backoff(&cfg, 0).as_secs();
+        let b1 = backoff(&cfg, 1).as_secs();
+        let b9 = backoff(&cfg, 9).as_secs();
+        assert!((10..=11).contains(&b0), "{b0}");
+        assert!((20..=22).contains(&b1), "{b1}");
+        assert!((100..=110).contains(&b9), "{b9}");
+    }
+}
