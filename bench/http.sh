@@ -55,8 +55,15 @@ with open(out, "w") as f:
     f.write("posts = {%s}\n" % ",".join('"/@%s/%d"' % p for p in posts))
 with open(out + ".users", "w") as f:
     f.write("\n".join(chosen))
+heavy = [r[0] for r in db.execute(
+    "SELECT username FROM accounts ORDER BY following_count DESC LIMIT 10")]
+with open(out + ".heavy", "w") as f:
+    f.write("\n".join(heavy))
+print("heaviest followers follow %d accounts" % db.execute(
+    "SELECT max(following_count) FROM accounts").fetchone()[0])
 PY
-echo "sessions = {" >> "$WORK/fixtures.lua"
+login_all() { # lua_table_name users_file
+echo "$1 = {" >> "$WORK/fixtures.lua"
 while read -r u; do
   jar="$WORK/jar"; rm -f "$jar"
   csrf=$(curl -s -c "$jar" "$BASE/login" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
@@ -65,15 +72,32 @@ while read -r u; do
   session=$(awk '$6 == "weft_session" {print $7}' "$jar")
   token=$(curl -s -b "$jar" "$BASE/settings" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
   [ -n "$session" ] && echo "{\"weft_session=$session\", \"$token\"}," >> "$WORK/fixtures.lua"
-done < "$WORK/fixtures.lua.users"
+done < "$2"
 echo "}" >> "$WORK/fixtures.lua"
+}
+login_all sessions "$WORK/fixtures.lua.users"
+login_all heavy_sessions "$WORK/fixtures.lua.heavy"
 echo "logged in: $(grep -c weft_session "$WORK/fixtures.lua") users"
+# One home page view each: an account's bounded home feed is built in the background on its
+# first view (as after a login), so the runs below measure feeds in their steady state.
+grep -o 'weft_session=[^"]*' "$WORK/fixtures.lua" | while read -r c; do
+  curl -s -o /dev/null -b "$c" "$BASE/"
+done
+python3 - "$DATA" "$(grep -c weft_session "$WORK/fixtures.lua")" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(f"file:{sys.argv[1]}/weft.sqlite3?mode=ro", uri=True)
+for _ in range(600):
+    n = db.execute("SELECT count(*) FROM home_feeds").fetchone()[0]
+    if n >= int(sys.argv[2]): break
+    time.sleep(0.1)
+print(f"home feeds built: {n}")
+PY
 
 run() { # scenario connections delay_ms
   WEFT_SCENARIO=$1 WEFT_FIXTURES="$WORK/fixtures.lua" WEFT_DELAY_MS=${3:-0} \
     wrk -t2 -c"$2" -d"$DUR" -s bench/wrk.lua "$BASE" | grep '^RESULT' | sed "s/^RESULT /conns=$2 /"
 }
-for s in ${SCENARIOS:-home public profile thread like post}; do
+for s in ${SCENARIOS:-home home2k public profile thread like post}; do
   run "$s" "$CONNS"
   [ -n "${SCENARIOS:-}" ] && { echo -n "memory after $s: "; mem; }
 done

@@ -1,6 +1,6 @@
 -- wrk script for weft: each request picks a scenario and a random logged-in user.
 -- Set by bench/http.sh through environment variables:
---   WEFT_SCENARIO  home | public | profile | thread | post | like | mixed
+--   WEFT_SCENARIO  home | home2k | public | profile | thread | post | like | mixed
 --   WEFT_FIXTURES  a Lua file defining `sessions` ({cookie, csrf} pairs), `posts` (paths) and `users`
 --   WEFT_DELAY_MS  pause between a connection's requests (0 = as fast as possible)
 local scenario = os.getenv("WEFT_SCENARIO") or "home"
@@ -36,6 +36,8 @@ end
 
 local kinds = {}
 kinds.home = function() return get("/", pick(sessions)) end
+-- Accounts that follow about 2,000 others each (`weft bench seed --heavy-users`).
+kinds.home2k = function() return get("/", pick(heavy_sessions)) end
 kinds.public = function() return get("/public", nil) end
 kinds.profile = function() return get("/@" .. pick(users), nil) end
 kinds.thread = function() return get(pick(posts), nil) end

@@ -11,6 +11,9 @@ use weft::domain::Role;
 use weft::service::seed::{self, Graph, SeedOptions};
 use weft::service::{Core, accounts, admin};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "weft",
@@ -81,6 +84,11 @@ enum BenchAction {
         /// Seed of the generator: the same seed gives the same data.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// This many accounts (the last ones) follow `--heavy-follows` accounts each.
+        #[arg(long, default_value_t = 10)]
+        heavy_users: usize,
+        #[arg(long, default_value_t = 2_000)]
+        heavy_follows: usize,
     },
 }
 
@@ -161,6 +169,8 @@ fn main() -> anyhow::Result<()> {
                 follows,
                 graph,
                 seed,
+                heavy_users,
+                heavy_follows,
             } = action;
             let graph = match graph.as_str() {
                 "uniform" => Graph::Uniform,
@@ -186,6 +196,8 @@ fn main() -> anyhow::Result<()> {
                 follows,
                 graph,
                 seed,
+                heavy_users,
+                heavy_follows,
             };
             let report = seed::run(&core, &opts, &progress).map_err(|e| anyhow::anyhow!("{e}"));
             bar.finish_and_clear();

@@ -28,6 +28,10 @@ pub struct SeedOptions {
     pub follows: usize,
     pub graph: Graph,
     pub seed: u64,
+    /// The last `heavy_users` accounts each follow `heavy_follows` accounts picked at random
+    /// (for the benchmark of a home feed over thousands of followed accounts).
+    pub heavy_users: usize,
+    pub heavy_follows: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -166,7 +170,9 @@ pub fn run(
     let out_degree = Zipf::new(o.users.min(5_000), 1.2);
     let mut edges: Vec<(u32, u32)> = Vec::new();
     for u in 0..o.users {
+        let heavy = u + o.heavy_users >= o.users;
         let want = match o.graph {
+            _ if heavy => o.heavy_follows.min(o.users - 1),
             Graph::Uniform => o.follows.min(o.users - 1),
             // Heavy-tailed: most follow a few, some follow thousands; mean near `follows`.
             Graph::Zipf => {
@@ -183,6 +189,7 @@ pub fn run(
         while chosen.len() < want && tries < want * 20 {
             tries += 1;
             let t = match o.graph {
+                _ if heavy => rng.below(o.users),
                 Graph::Uniform => rng.below(o.users),
                 Graph::Zipf => popularity.sample(&mut rng),
             };

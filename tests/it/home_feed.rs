@@ -126,6 +126,8 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
             follows: 8,
             graph: seed::Graph::Zipf,
             seed: 11,
+            heavy_users: 2,
+            heavy_follows: 30,
         };
         tokio::task::spawn_blocking(move || {
             seed::run(&core, &opts, &|_, _, _| {}).unwrap();
