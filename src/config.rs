@@ -89,6 +89,9 @@ pub struct Storage {
     pub group_commit_max: usize,
     /// `full` survives power loss; `normal` only survives a process crash.
     pub synchronous: String,
+    /// How much of the database file readers map into memory (pages come from the OS page
+    /// cache without a copy; counted in RssFile, shared and reclaimable, not in RssAnon).
+    pub mmap_mib: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -188,6 +191,7 @@ impl Default for Storage {
             readers: 8,
             group_commit_max: 512,
             synchronous: "full".into(),
+            mmap_mib: 2048,
         }
     }
 }

@@ -102,10 +102,12 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
 }
 
 fn link_at(s: &str) -> Option<usize> {
-    let lower = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    let scheme = if lower.starts_with("https://") {
+    // Called at every word starting with h: compare in place rather than allocate.
+    let starts =
+        |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let scheme = if starts("https://") {
         8
-    } else if lower.starts_with("http://") {
+    } else if starts("http://") {
         7
     } else {
         return None;

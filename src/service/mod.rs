@@ -58,6 +58,7 @@ impl Core {
                 readers: config.storage.readers,
                 group_commit_max: config.storage.group_commit_max,
                 synchronous_full: config.storage.synchronous == "full",
+                mmap_bytes: config.storage.mmap_mib * 1024 * 1024,
             },
         )?;
         let (floor, stored) = db

@@ -207,6 +207,7 @@ mod tests {
                 readers: 1,
                 group_commit_max: 1,
                 synchronous_full: false,
+                mmap_bytes: 0,
             },
         )
         .unwrap();
