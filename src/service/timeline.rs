@@ -1,7 +1,7 @@
 //! Reading: feeds (home, public, profile, tag, bookmarks), single posts and threads, all as
 //! the viewer may see them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rusqlite::Connection;
 
@@ -29,26 +29,60 @@ fn attach_quote(c: &Connection, viewer: AccountId, post: &mut PostView) -> AppRe
     Ok(())
 }
 
-/// Loads the posts behind feed rows; reposted originals must still be visible and present.
+/// Loads the posts behind feed rows in a few queries for the whole page; reposted originals
+/// must still be visible and present, quotes are attached when the viewer may see them.
 fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<Vec<FeedItem>> {
+    let ids: Vec<PostId> = rows.iter().map(|r| r.post).collect();
+    let mut views: HashMap<PostId, PostView> = posts::find_views(c, viewer, &ids)?
+        .into_iter()
+        .filter(|p| !p.deleted)
+        .map(|p| (p.id, p))
+        .collect();
+    let reposted: Vec<PostId> = rows
+        .iter()
+        .filter(|r| r.reposted_by.is_some())
+        .map(|r| r.post)
+        .collect();
+    let visible_reposted: HashSet<PostId> = posts::visible_among(c, viewer, &reposted)?
+        .into_iter()
+        .collect();
+    let quote_ids: Vec<PostId> = views.values().filter_map(|p| p.quote_id).collect();
+    let visible_quotes: HashSet<PostId> = posts::visible_among(c, viewer, &quote_ids)?
+        .into_iter()
+        .collect();
+    let quotes: HashMap<PostId, PostView> = posts::find_views(c, viewer, &quote_ids)?
+        .into_iter()
+        .filter(|q| !q.deleted && visible_quotes.contains(&q.id))
+        .map(|q| (q.id, q))
+        .collect();
+    for p in views.values_mut() {
+        if let Some(q) = p.quote_id.and_then(|q| quotes.get(&q)) {
+            p.quote = Some(Box::new(q.clone()));
+        }
+    }
+
     let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let Some(mut post) = posts::find_view(c, viewer, row.post)? else {
+    for (i, row) in rows.iter().enumerate() {
+        // The same post can appear twice on a page (posted, then reposted): move it out the
+        // last time it is needed, clone it before.
+        let needed_again = rows[i + 1..].iter().any(|r| r.post == row.post);
+        let post = if needed_again {
+            views.get(&row.post).cloned()
+        } else {
+            views.remove(&row.post)
+        };
+        let Some(post) = post else {
             continue;
         };
-        if post.deleted {
-            continue;
-        }
         let reposted_by = match row.reposted_by {
             Some(r) => {
-                if !posts::is_visible(c, viewer, post.id)? {
+                if !visible_reposted.contains(&post.id) {
                     continue;
                 }
                 accounts::find_brief(c, r)?
             }
             None => None,
         };
-        attach_quote(c, viewer, &mut post)?;
         out.push(FeedItem {
             cursor: row.cursor,
             post,
@@ -104,6 +138,46 @@ pub async fn profile(
         .read(move |c| {
             let rows = feeds::profile(c, me, author, tab, before.unwrap_or(i64::MAX), limit)?;
             page(c, me, rows, limit)
+        })
+        .await
+}
+
+/// A profile page: the account, the viewer's relationship to it and one page of its posts,
+/// read together (one trip to a reader instead of three).
+pub struct ProfilePage {
+    pub account: crate::store::models::Account,
+    pub relationship: crate::store::models::Relationship,
+    pub page: Page<FeedItem>,
+}
+
+pub async fn profile_page(
+    core: &Core,
+    viewer: Option<&Viewer>,
+    username: &str,
+    tab: ProfileTab,
+    before: Option<i64>,
+) -> AppResult<ProfilePage> {
+    let limit = core.config.limits.page_size;
+    let me = viewer_id(viewer);
+    let logged_in = viewer.is_some();
+    let name = username.trim_start_matches('@').to_ascii_lowercase();
+    core.db
+        .read(move |c| {
+            let account = accounts::find_by_username(c, &name)?
+                .filter(|a| a.status == crate::store::models::AccountStatus::Active)
+                .ok_or(AppError::NotFound)?;
+            let relationship = if logged_in {
+                crate::store::follows::relationship(c, me, account.id)?
+            } else {
+                Default::default()
+            };
+            let rows = feeds::profile(c, me, account.id, tab, before.unwrap_or(i64::MAX), limit)?;
+            let page = page(c, me, rows, limit)?;
+            Ok(ProfilePage {
+                account,
+                relationship,
+                page,
+            })
         })
         .await
 }

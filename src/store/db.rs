@@ -109,6 +109,8 @@ fn pragmas(conn: &Connection, synchronous_full: bool, mmap_bytes: u64) -> rusqli
     // Reads through mmap come straight from the OS page cache: without it every page missing
     // from SQLite's small per-connection cache was a pread and a copy (perf: a quarter of a
     // home page's time in the kernel's read path).
+    // rarray(?): a list of ids as one parameter, so a feed page loads its posts in one query.
+    rusqlite::vtab::array::load_module(conn)?;
     conn.pragma_update(None, "mmap_size", mmap_bytes.min(i64::MAX as u64) as i64)?;
     conn.execute_batch(if synchronous_full {
         "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;"

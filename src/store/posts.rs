@@ -66,6 +66,50 @@ pub fn find_view(
     .optional()
 }
 
+fn id_array(ids: &[PostId]) -> std::rc::Rc<Vec<rusqlite::types::Value>> {
+    std::rc::Rc::new(
+        ids.iter()
+            .map(|i| rusqlite::types::Value::Integer(i.0))
+            .collect(),
+    )
+}
+
+/// Several posts as `viewer` would see them (in no particular order), in one query.
+pub fn find_views(
+    conn: &Connection,
+    viewer: AccountId,
+    ids: &[PostId],
+) -> rusqlite::Result<Vec<PostView>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        post_columns!(),
+        " FROM posts p JOIN accounts a ON a.id = p.author_id
+         LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id WHERE p.id IN rarray(?2)"
+    ))?;
+    let rows = stmt.query_map(params![viewer.0, id_array(ids)], post_from_row)?;
+    rows.collect()
+}
+
+/// Which of `ids` the viewer may see.
+pub fn visible_among(
+    conn: &Connection,
+    viewer: AccountId,
+    ids: &[PostId],
+) -> rusqlite::Result<Vec<PostId>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT p.id FROM posts p WHERE p.id IN rarray(?2) AND ",
+        visible_to_viewer!()
+    ))?;
+    let rows = stmt.query_map(params![viewer.0, id_array(ids)], |r| Ok(PostId(r.get(0)?)))?;
+    rows.collect()
+}
+
 /// Whether `viewer` may see post `id` (deleted posts included; callers decide about those).
 pub fn is_visible(conn: &Connection, viewer: AccountId, id: PostId) -> rusqlite::Result<bool> {
     conn.prepare_cached(concat!(

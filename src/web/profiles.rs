@@ -27,16 +27,20 @@ pub async fn show(
     name: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> AppResult<HttpResponse> {
-    let a = visible_account(&ctx, &name).await?;
-    if *name != a.username {
+    let tab = ProfileTab::parse(q.tab.as_deref());
+    let p = timeline::profile_page(&ctx.core, ctx.viewer.as_ref(), &name, tab, q.before).await?;
+    if *name != p.account.username {
         return Ok(HttpResponse::Found()
-            .insert_header(("Location", Urls::profile(&a.username)))
+            .insert_header(("Location", Urls::profile(&p.account.username)))
             .finish());
     }
-    let tab = ProfileTab::parse(q.tab.as_deref());
-    let rel = follows::relationship(&ctx.core, ctx.viewer.as_ref(), a.id).await?;
-    let page = timeline::profile(&ctx.core, ctx.viewer.as_ref(), a.id, tab, q.before).await?;
-    Ok(html(pages::profile(&ctx, &a, &rel, tab, &page)))
+    Ok(html(pages::profile(
+        &ctx,
+        &p.account,
+        &p.relationship,
+        tab,
+        &p.page,
+    )))
 }
 
 async fn list(
