@@ -6,6 +6,7 @@ pub mod assets;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod media;
 pub mod service;
 pub mod store;
 pub mod urls;
