@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use weft::config::{Config, Overrides};
 use weft::domain::Role;
+use weft::media::bench::BenchOptions;
 use weft::service::seed::{self, Graph, SeedOptions};
 use weft::service::{Core, accounts, admin};
 
@@ -90,6 +91,15 @@ enum BenchAction {
         #[arg(long, default_value_t = 2_000)]
         heavy_follows: usize,
     },
+    /// Time image processing (decode, orient, thumbnails, re-encode) of a generated photo on
+    /// one thread. Build with --release for meaningful figures.
+    Media {
+        /// Size of the generated 4:3 photo.
+        #[arg(long, default_value_t = 12.0)]
+        megapixels: f64,
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,16 +172,32 @@ fn main() -> anyhow::Result<()> {
             })
         }
         Command::Bench { common, action } => {
+            let (users, posts, follows, graph, seed, heavy_users, heavy_follows) = match action {
+                BenchAction::Seed {
+                    users,
+                    posts,
+                    follows,
+                    graph,
+                    seed,
+                    heavy_users,
+                    heavy_follows,
+                } => (
+                    users,
+                    posts,
+                    follows,
+                    graph,
+                    seed,
+                    heavy_users,
+                    heavy_follows,
+                ),
+                BenchAction::Media { megapixels, runs } => {
+                    let report = weft::media::bench::run(&BenchOptions { megapixels, runs })
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    println!("{report}");
+                    return Ok(());
+                }
+            };
             let config = load_config(&common, None, None)?;
-            let BenchAction::Seed {
-                users,
-                posts,
-                follows,
-                graph,
-                seed,
-                heavy_users,
-                heavy_follows,
-            } = action;
             let graph = match graph.as_str() {
                 "uniform" => Graph::Uniform,
                 "zipf" => Graph::Zipf,

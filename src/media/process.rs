@@ -1,0 +1,747 @@
+//! An uploaded image → a metadata-free original, two JPEG thumbnails and a blurhash.
+//!
+//! Still images are decoded and re-encoded, so nothing but pixels survives (no EXIF, GPS, XMP,
+//! ICC, comments): lossy input (JPEG, lossy WebP) becomes JPEG; lossless input (PNG,
+//! lossless WebP, a single-frame GIF) and anything whose transparency is actually used
+//! becomes PNG. EXIF orientation is applied to the pixels first. Animations (GIF, animated
+//! WebP) keep their uploaded frames byte for byte, minus their metadata blocks, once every
+//! frame has been decoded to prove the file is sound; thumbnails come from the first frame.
+
+use std::borrow::Cow;
+use std::io::Cursor;
+use std::time::Instant;
+
+use fast_image_resize::images::{Image, ImageRef};
+use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use image::codecs::gif::GifDecoder;
+use image::codecs::jpeg::{JpegDecoder, JpegEncoder};
+use image::codecs::png::{CompressionType, PngDecoder, PngEncoder};
+use image::codecs::webp::WebPDecoder;
+use image::metadata::Orientation;
+use image::{
+    AnimationDecoder, DynamicImage, ExtendedColorType, ImageDecoder, ImageEncoder, ImageError,
+    RgbaImage,
+};
+
+use super::sniff::{image_dimensions, jpeg_is_complete, sniff, webp_info, webp_is_complete};
+use super::{
+    Encoded, ImageLimits, Kind, MediaError, ProcessedImage, StageTimings, Thumb, blur, strip,
+};
+
+/// JPEG quality of the re-encoded original.
+const ORIGINAL_QUALITY: u8 = 88;
+/// JPEG quality of thumbnails.
+const THUMB_QUALITY: u8 = 82;
+/// Long side of the copy the blurhash is computed from.
+const BLURHASH_SIDE: u32 = 32;
+
+/// Processes one uploaded image (see the module documentation). Blocking and CPU-bound: call
+/// it from a blocking pool. Never panics, whatever the bytes.
+pub fn process_image(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImage, MediaError> {
+    let started = Instant::now();
+    let len = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if len > limits.max_bytes {
+        return Err(MediaError::TooLarge {
+            bytes: len,
+            max: limits.max_bytes,
+        });
+    }
+    let kind = sniff(bytes)
+        .filter(|k| k.is_image())
+        .ok_or(MediaError::Unsupported)?;
+    let (width, height) = image_dimensions(kind, bytes)
+        .ok_or_else(|| MediaError::corrupt("no readable image header"))?;
+    check_pixels(width, height, limits)?;
+    let mut timings = StageTimings::default();
+
+    let decoded = match kind {
+        Kind::Jpeg => {
+            if !jpeg_is_complete(bytes) {
+                return Err(MediaError::corrupt(
+                    "JPEG ends before its end-of-image marker",
+                ));
+            }
+            let d = JpegDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
+            decode_still(d, width, height, limits, false)?
+        }
+        Kind::Png => {
+            let d = PngDecoder::with_limits(Cursor::new(bytes), decoder_limits(limits))
+                .map_err(decode_error)?;
+            decode_still(d, width, height, limits, true)?
+        }
+        Kind::Webp => {
+            if !webp_is_complete(bytes) {
+                return Err(MediaError::corrupt(
+                    "WebP shorter than its RIFF header says",
+                ));
+            }
+            let d = WebPDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
+            if d.has_animation() {
+                let stripped = strip::webp(bytes)
+                    .ok_or_else(|| MediaError::corrupt("broken WebP chunk structure"))?;
+                decode_animation(d, stripped, Kind::Webp, width, height, limits)?
+            } else {
+                let lossless = webp_info(bytes).is_some_and(|i| i.lossless);
+                decode_still(d, width, height, limits, lossless)?
+            }
+        }
+        Kind::Gif => {
+            let stripped = strip::gif(bytes)
+                .ok_or_else(|| MediaError::corrupt("GIF block structure broken or cut short"))?;
+            let d = GifDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
+            decode_animation(d, stripped, Kind::Gif, width, height, limits)?
+        }
+        Kind::Mp4 | Kind::Webm => return Err(MediaError::Unsupported),
+    };
+    timings.decode = started.elapsed();
+
+    let Decoded {
+        mut image,
+        orientation,
+        lossless,
+        animation,
+    } = decoded;
+    let t = Instant::now();
+    image.apply_orientation(orientation);
+    timings.orient = t.elapsed();
+
+    // From here on the pixels are 8-bit RGB, or RGBA when transparency is actually used.
+    let pixels = Pixels::from_image(image);
+    let (width, height) = (pixels.width, pixels.height);
+
+    let t = Instant::now();
+    let mut resizer = Resizer::new();
+    let (lw, lh) = fit(width, height, limits.thumb_large);
+    let large = pixels.resize(&mut resizer, lw, lh)?;
+    let (sw, sh) = fit(lw, lh, limits.thumb_small.min(limits.thumb_large));
+    let small = large.resize(&mut resizer, sw, sh)?;
+    let (bw, bh) = fit(sw, sh, BLURHASH_SIDE);
+    let tiny = small.resize(&mut resizer, bw, bh)?;
+    let tiny = tiny.flatten_on_white();
+    timings.resize = t.elapsed();
+
+    let t = Instant::now();
+    let (original_bytes, original_kind, animated) = match animation {
+        Some((bytes, kind)) => (bytes, kind, true),
+        None if lossless || pixels.has_alpha() => (pixels.encode_png()?, Kind::Png, false),
+        None => (pixels.encode_jpeg(ORIGINAL_QUALITY)?, Kind::Jpeg, false),
+    };
+    let large_jpeg = large.flatten_on_white().encode_jpeg(THUMB_QUALITY)?;
+    let small_jpeg = small.flatten_on_white().encode_jpeg(THUMB_QUALITY)?;
+    timings.encode = t.elapsed();
+
+    let t = Instant::now();
+    let blurhash = blur::encode_rgb(tiny.data(), tiny.width, tiny.height)?;
+    let original = Encoded::new(original_bytes, original_kind);
+    let thumbs = vec![
+        Thumb {
+            label: "small",
+            encoded: Encoded::new(small_jpeg, Kind::Jpeg),
+            width: sw,
+            height: sh,
+        },
+        Thumb {
+            label: "large",
+            encoded: Encoded::new(large_jpeg, Kind::Jpeg),
+            width: lw,
+            height: lh,
+        },
+    ];
+    timings.hash = t.elapsed();
+
+    Ok(ProcessedImage {
+        original,
+        thumbs,
+        width,
+        height,
+        blurhash,
+        animated,
+        timings,
+    })
+}
+
+fn check_pixels(width: u32, height: u32, limits: &ImageLimits) -> Result<(), MediaError> {
+    if width == 0 || height == 0 {
+        return Err(MediaError::corrupt("zero width or height"));
+    }
+    if u64::from(width) * u64::from(height) > limits.max_pixels {
+        return Err(MediaError::TooManyPixels {
+            width,
+            height,
+            max: limits.max_pixels,
+        });
+    }
+    Ok(())
+}
+
+/// The image crate's own limits, a second line behind the header check: enough memory for
+/// the largest accepted image at 16 bits per RGBA channel, plus decoder working space.
+fn decoder_limits(limits: &ImageLimits) -> image::Limits {
+    let mut l = image::Limits::default();
+    l.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
+    l
+}
+
+struct Decoded {
+    image: DynamicImage,
+    orientation: Orientation,
+    /// Store the original losslessly (PNG).
+    lossless: bool,
+    /// For animations: the bytes to keep and their kind.
+    animation: Option<(Vec<u8>, Kind)>,
+}
+
+fn decode_still(
+    mut decoder: impl ImageDecoder,
+    width: u32,
+    height: u32,
+    limits: &ImageLimits,
+    lossless: bool,
+) -> Result<Decoded, MediaError> {
+    decoder
+        .set_limits(decoder_limits(limits))
+        .map_err(|e| limit_error(e, width, height, limits))?;
+    let (w, h) = decoder.dimensions();
+    check_pixels(w, h, limits)?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    Ok(Decoded {
+        image,
+        orientation,
+        lossless,
+        animation: None,
+    })
+}
+
+/// Decodes every frame (the file must be sound before it is kept as it is), keeping the first
+/// for the thumbnails. A single-frame file is treated as a still image.
+fn decode_animation<'a>(
+    mut decoder: impl ImageDecoder + AnimationDecoder<'a>,
+    stripped: strip::Stripped,
+    kind: Kind,
+    width: u32,
+    height: u32,
+    limits: &ImageLimits,
+) -> Result<Decoded, MediaError> {
+    decoder
+        .set_limits(decoder_limits(limits))
+        .map_err(|e| limit_error(e, width, height, limits))?;
+    let (w, h) = ImageDecoder::dimensions(&decoder);
+    check_pixels(w, h, limits)?;
+    let frame_pixels = u64::from(w) * u64::from(h);
+    let too_large = MediaError::AnimationTooLarge {
+        max_pixels: limits.max_animation_pixels,
+    };
+    if stripped.frames.saturating_mul(frame_pixels) > limits.max_animation_pixels {
+        return Err(too_large);
+    }
+    let mut first: Option<RgbaImage> = None;
+    let mut frames = 0u64;
+    for frame in decoder.into_frames() {
+        let frame = frame.map_err(decode_error)?;
+        frames += 1;
+        if frames.saturating_mul(frame_pixels) > limits.max_animation_pixels {
+            return Err(too_large);
+        }
+        if first.is_none() {
+            first = Some(frame.into_buffer());
+        }
+    }
+    let first = first.ok_or_else(|| MediaError::corrupt("animation without frames"))?;
+    let image = DynamicImage::ImageRgba8(first);
+    Ok(if frames == 1 {
+        Decoded {
+            image,
+            orientation: Orientation::NoTransforms,
+            lossless: kind == Kind::Gif || webp_info(&stripped.bytes).is_some_and(|i| i.lossless),
+            animation: None,
+        }
+    } else {
+        Decoded {
+            image,
+            orientation: Orientation::NoTransforms,
+            lossless: true,
+            animation: Some((stripped.bytes, kind)),
+        }
+    })
+}
+
+fn decode_error(e: ImageError) -> MediaError {
+    match e {
+        ImageError::Unsupported(e) => {
+            tracing::debug!("unsupported image variant: {e}");
+            MediaError::Unsupported
+        }
+        ImageError::IoError(e) if e.kind() != std::io::ErrorKind::UnexpectedEof => {
+            MediaError::Io(e)
+        }
+        e => MediaError::corrupt(e),
+    }
+}
+
+fn limit_error(e: ImageError, width: u32, height: u32, limits: &ImageLimits) -> MediaError {
+    match e {
+        ImageError::Limits(_) => MediaError::TooManyPixels {
+            width,
+            height,
+            max: limits.max_pixels,
+        },
+        e => decode_error(e),
+    }
+}
+
+fn encode_error(e: impl std::fmt::Display) -> MediaError {
+    MediaError::Encode(e.to_string())
+}
+
+/// Width and height that fit `long` on the long side, keeping the aspect ratio; never larger
+/// than the input.
+pub(crate) fn fit(width: u32, height: u32, long: u32) -> (u32, u32) {
+    let long = long.max(1);
+    if width.max(height) <= long {
+        return (width, height);
+    }
+    let scale = |side: u32, other: u32| -> u32 {
+        let v = (u64::from(side) * u64::from(long) + u64::from(other) / 2) / u64::from(other);
+        u32::try_from(v).unwrap_or(u32::MAX).clamp(1, long)
+    };
+    if width >= height {
+        (long, scale(height, width))
+    } else {
+        (scale(width, height), long)
+    }
+}
+
+/// 8-bit pixels, 3 or 4 channels, row-major without padding.
+struct Pixels<'a> {
+    data: Cow<'a, [u8]>,
+    width: u32,
+    height: u32,
+    channels: u8,
+}
+
+impl Pixels<'static> {
+    fn from_image(image: DynamicImage) -> Self {
+        let (width, height) = (image.width(), image.height());
+        if image.color().has_alpha() {
+            let rgba = image.into_rgba8();
+            if rgba.as_raw().chunks_exact(4).any(|p| p[3] != 255) {
+                return Pixels {
+                    data: Cow::Owned(rgba.into_raw()),
+                    width,
+                    height,
+                    channels: 4,
+                };
+            }
+            let rgb = DynamicImage::ImageRgba8(rgba).into_rgb8();
+            return Pixels {
+                data: Cow::Owned(rgb.into_raw()),
+                width,
+                height,
+                channels: 3,
+            };
+        }
+        Pixels {
+            data: Cow::Owned(image.into_rgb8().into_raw()),
+            width,
+            height,
+            channels: 3,
+        }
+    }
+}
+
+impl Pixels<'_> {
+    fn data(&self) -> &[u8] {
+        &self.data
+    }
+
+    fn has_alpha(&self) -> bool {
+        self.channels == 4
+    }
+
+    fn pixel_type(&self) -> PixelType {
+        if self.has_alpha() {
+            PixelType::U8x4
+        } else {
+            PixelType::U8x3
+        }
+    }
+
+    fn color_type(&self) -> ExtendedColorType {
+        if self.has_alpha() {
+            ExtendedColorType::Rgba8
+        } else {
+            ExtendedColorType::Rgb8
+        }
+    }
+
+    /// A scaled copy (a borrowed view when the size is unchanged). Transparent pixels are
+    /// weighted by their alpha, so no dark fringes appear around them.
+    fn resize(
+        &self,
+        resizer: &mut Resizer,
+        width: u32,
+        height: u32,
+    ) -> Result<Pixels<'_>, MediaError> {
+        if (width, height) == (self.width, self.height) {
+            return Ok(Pixels {
+                data: Cow::Borrowed(&self.data),
+                width,
+                height,
+                channels: self.channels,
+            });
+        }
+        let src = ImageRef::new(self.width, self.height, &self.data, self.pixel_type())
+            .map_err(encode_error)?;
+        let mut dst = Image::new(width, height, self.pixel_type());
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3));
+        resizer
+            .resize(&src, &mut dst, &options)
+            .map_err(encode_error)?;
+        Ok(Pixels {
+            data: Cow::Owned(dst.into_vec()),
+            width,
+            height,
+            channels: self.channels,
+        })
+    }
+
+    /// RGB with transparent areas composited onto white (for JPEG).
+    fn flatten_on_white(&self) -> Pixels<'_> {
+        if !self.has_alpha() {
+            return Pixels {
+                data: Cow::Borrowed(&self.data),
+                width: self.width,
+                height: self.height,
+                channels: 3,
+            };
+        }
+        let mut rgb = Vec::with_capacity(self.data.len() / 4 * 3);
+        for p in self.data.chunks_exact(4) {
+            let a = u32::from(p[3]);
+            for &c in &p[..3] {
+                let v = (u32::from(c) * a + 255 * (255 - a) + 127) / 255;
+                rgb.push(u8::try_from(v).unwrap_or(255));
+            }
+        }
+        Pixels {
+            data: Cow::Owned(rgb),
+            width: self.width,
+            height: self.height,
+            channels: 3,
+        }
+    }
+
+    fn encode_jpeg(&self, quality: u8) -> Result<Vec<u8>, MediaError> {
+        let mut out = Vec::with_capacity(self.data.len() / 8);
+        JpegEncoder::new_with_quality(&mut out, quality)
+            .write_image(&self.data, self.width, self.height, self.color_type())
+            .map_err(encode_error)?;
+        Ok(out)
+    }
+
+    fn encode_png(&self) -> Result<Vec<u8>, MediaError> {
+        let mut out = Vec::with_capacity(self.data.len() / 2);
+        PngEncoder::new_with_quality(
+            &mut out,
+            CompressionType::Default,
+            image::codecs::png::FilterType::Adaptive,
+        )
+        .write_image(&self.data, self.width, self.height, self.color_type())
+        .map_err(encode_error)?;
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::media::bench::{GPS_LATITUDE, exif_app1, with_app1};
+    use crate::media::testdata::{self, contains};
+    use image::GenericImageView;
+
+    fn limits() -> ImageLimits {
+        ImageLimits::default()
+    }
+
+    fn decode(e: &Encoded) -> DynamicImage {
+        image::load_from_memory(&e.bytes).unwrap()
+    }
+
+    #[test]
+    fn exif_and_gps_are_dropped_and_orientation_applied() {
+        let input = with_app1(&testdata::jpeg(40, 20), &exif_app1(6, true));
+        assert!(contains(&input, b"Exif\0\0") && contains(&input, &GPS_LATITUDE));
+        let out = process_image(&input, &limits()).unwrap();
+        assert_eq!(out.original.kind, Kind::Jpeg);
+        assert_eq!((out.width, out.height), (20, 40));
+        for bytes in [&out.original.bytes]
+            .into_iter()
+            .chain(out.thumbs.iter().map(|t| &t.encoded.bytes))
+        {
+            assert!(!contains(bytes, b"Exif"), "EXIF survived");
+            assert!(!contains(bytes, &GPS_LATITUDE), "GPS survived");
+            assert!(!contains(bytes, &[0xFF, 0xE1]), "an APP1 segment survived");
+        }
+        // Rotated 90° clockwise: the red left half is now on top.
+        let img = decode(&out.original).into_rgb8();
+        assert_eq!(img.dimensions(), (20, 40));
+        let top = img.get_pixel(10, 5).0;
+        let bottom = img.get_pixel(10, 35).0;
+        assert!(top[0] > 180 && top[2] < 80, "top {top:?}");
+        assert!(bottom[2] > 180 && bottom[0] < 80, "bottom {bottom:?}");
+        // Thumbnails are never upscaled.
+        for t in &out.thumbs {
+            assert_eq!((t.width, t.height), (20, 40));
+            assert_eq!(decode(&t.encoded).dimensions(), (20, 40));
+        }
+    }
+
+    #[test]
+    fn output_is_hashed() {
+        let out = process_image(&testdata::jpeg(64, 48), &limits()).unwrap();
+        assert_eq!(
+            out.original.sha256_hex,
+            crate::media::sha256_hex(&out.original.bytes)
+        );
+        assert_eq!(out.original.key().ext(), "jpg");
+        assert_eq!(out.blurhash.len(), 28);
+        assert!(!out.animated);
+    }
+
+    #[test]
+    fn thumbnail_sizes() {
+        assert_eq!(fit(4000, 3000, 1280), (1280, 960));
+        assert_eq!(fit(1280, 960, 400), (400, 300));
+        assert_eq!(fit(3000, 4000, 400), (300, 400));
+        assert_eq!(fit(300, 200, 400), (300, 200));
+        assert_eq!(fit(100_000, 10, 1280), (1280, 1));
+        assert_eq!(fit(1, 1, 0), (1, 1));
+
+        let big = process_image(&testdata::jpeg(4000, 3000), &limits()).unwrap();
+        assert_eq!((big.width, big.height), (4000, 3000));
+        let sizes: Vec<_> = big
+            .thumbs
+            .iter()
+            .map(|t| (t.label, t.width, t.height))
+            .collect();
+        assert_eq!(sizes, [("small", 400, 300), ("large", 1280, 960)]);
+        for t in &big.thumbs {
+            assert_eq!(t.encoded.kind, Kind::Jpeg);
+            assert_eq!(decode(&t.encoded).dimensions(), (t.width, t.height));
+        }
+
+        let small = process_image(&testdata::jpeg(300, 200), &limits()).unwrap();
+        let sizes: Vec<_> = small.thumbs.iter().map(|t| (t.width, t.height)).collect();
+        assert_eq!(sizes, [(300, 200), (300, 200)]);
+    }
+
+    #[test]
+    fn too_many_pixels_refused_from_the_header() {
+        // Only a signature and an IHDR claiming 100000 × 100000: refusing it must not need
+        // any pixel data (decoding would allocate 40 GB).
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        let err = process_image(&png, &limits()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                MediaError::TooManyPixels {
+                    width: 100_000,
+                    height: 100_000,
+                    max: 40_000_000
+                }
+            ),
+            "{err:?}"
+        );
+        assert!(
+            err.user_message().contains("100000 × 100000"),
+            "{}",
+            err.user_message()
+        );
+        assert!(err.is_user_error());
+
+        let tight = ImageLimits {
+            max_pixels: 100,
+            ..limits()
+        };
+        for bytes in [
+            testdata::jpeg(20, 20),
+            testdata::png(20, 20, false),
+            testdata::gif(20, 20, 2),
+            testdata::webp(20, 20, false),
+        ] {
+            assert!(matches!(
+                process_image(&bytes, &tight),
+                Err(MediaError::TooManyPixels { .. })
+            ));
+        }
+        // 12 MP passes the default limit (checked here from the header alone).
+        let photo = testdata::jpeg(64, 48);
+        let mut sof = photo.clone();
+        let at = sof.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        sof[at + 5..at + 7].copy_from_slice(&3000u16.to_be_bytes());
+        sof[at + 7..at + 9].copy_from_slice(&4000u16.to_be_bytes());
+        assert_eq!(image_dimensions(Kind::Jpeg, &sof), Some((4000, 3000)));
+        assert!(check_pixels(4000, 3000, &limits()).is_ok());
+    }
+
+    #[test]
+    fn too_large_and_unsupported() {
+        let tiny = ImageLimits {
+            max_bytes: 10,
+            ..limits()
+        };
+        assert!(matches!(
+            process_image(&testdata::jpeg(8, 8), &tiny),
+            Err(MediaError::TooLarge { .. })
+        ));
+        for bytes in [
+            &b""[..],
+            b"<html><body>hello</body></html>",
+            b"PK\x03\x04\x14\0\0\0",
+            &crate::media::video::tests::tiny_mp4(),
+        ] {
+            assert!(matches!(
+                process_image(bytes, &limits()),
+                Err(MediaError::Unsupported)
+            ));
+        }
+    }
+
+    #[test]
+    fn truncated_jpeg_is_corrupt() {
+        let jpeg = testdata::jpeg(64, 48);
+        for cut in [jpeg.len() - 2, jpeg.len() * 3 / 4, jpeg.len() / 2] {
+            let err = process_image(&jpeg[..cut], &limits()).unwrap_err();
+            assert!(
+                matches!(err, MediaError::Corrupt(_)),
+                "cut at {cut}: {err:?}"
+            );
+            assert_eq!(
+                err.user_message(),
+                "This file is damaged or not a complete image."
+            );
+        }
+        // Trailing bytes after the end marker are fine (some cameras add them).
+        let mut padded = jpeg.clone();
+        padded.extend_from_slice(&[0; 16]);
+        assert!(process_image(&padded, &limits()).is_ok());
+    }
+
+    #[test]
+    fn png_keeps_transparency_and_is_lossless() {
+        let out = process_image(&testdata::png(64, 48, true), &limits()).unwrap();
+        assert_eq!(out.original.kind, Kind::Png);
+        let img = decode(&out.original).into_rgba8();
+        assert_eq!(img.get_pixel(0, 0).0[3], 0);
+        assert_eq!(img.get_pixel(63, 47).0, [20, 20, 230, 255]);
+        // Thumbnails are JPEG, the transparent corner flattened onto white.
+        let thumb = decode(&out.thumbs[0].encoded).into_rgb8();
+        let corner = thumb.get_pixel(2, 2).0;
+        assert!(corner.iter().all(|&c| c > 240), "{corner:?}");
+
+        // Opaque PNG: still PNG (lossless in, lossless out), without an alpha channel.
+        let out = process_image(&testdata::png(64, 48, false), &limits()).unwrap();
+        assert_eq!(out.original.kind, Kind::Png);
+        assert_eq!(decode(&out.original).color(), image::ColorType::Rgb8);
+    }
+
+    #[test]
+    fn lossless_webp_becomes_png() {
+        let out = process_image(&testdata::webp(64, 48, true), &limits()).unwrap();
+        assert_eq!(out.original.kind, Kind::Png);
+        assert_eq!((out.width, out.height), (64, 48));
+        assert!(!out.animated);
+    }
+
+    #[test]
+    fn animated_gif_keeps_its_bytes() {
+        let gif = testdata::gif(64, 48, 3);
+        let out = process_image(&gif, &limits()).unwrap();
+        assert!(out.animated);
+        assert_eq!(out.original.kind, Kind::Gif);
+        assert_eq!(out.original.bytes, gif);
+        assert_eq!((out.width, out.height), (64, 48));
+        assert_eq!(out.thumbs.len(), 2);
+        assert!(out.thumbs.iter().all(|t| t.encoded.kind == Kind::Jpeg));
+        // The first frame has green 0: the thumbnail's left half is red.
+        let thumb = decode(&out.thumbs[0].encoded).into_rgb8();
+        let p = thumb.get_pixel(5, 24).0;
+        assert!(p[0] > 180 && p[1] < 60, "{p:?}");
+
+        // Comments and XMP are dropped, the frames kept.
+        let (with, without) = testdata::gif_with_metadata();
+        let out = process_image(&with, &limits()).unwrap();
+        assert!(out.animated);
+        assert_eq!(out.original.bytes, without);
+
+        // A single frame is a still image, stored as PNG.
+        let out = process_image(&testdata::gif(16, 16, 1), &limits()).unwrap();
+        assert!(!out.animated);
+        assert_eq!(out.original.kind, Kind::Png);
+
+        // Too many frames for the budget.
+        let budget = ImageLimits {
+            max_animation_pixels: 64 * 48 * 2,
+            ..limits()
+        };
+        assert!(matches!(
+            process_image(&gif, &budget),
+            Err(MediaError::AnimationTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn never_panics() {
+        let samples = [
+            with_app1(&testdata::jpeg(24, 16), &exif_app1(6, true)),
+            testdata::png(24, 16, true),
+            testdata::gif(24, 16, 2),
+            testdata::webp(24, 16, true),
+        ];
+        for sample in &samples {
+            assert!(process_image(sample, &limits()).is_ok());
+            for n in 0..sample.len() {
+                let r = process_image(&sample[..n], &limits());
+                // Anything cut short is refused, except a PNG missing only part of its
+                // closing IEND chunk, which still holds the whole picture.
+                if !(sample.starts_with(b"\x89PNG") && n + 12 >= sample.len()) {
+                    assert!(r.is_err(), "prefix {n} of {} accepted", sample.len());
+                }
+            }
+        }
+        // Random bytes, bare and behind every accepted signature.
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let prefixes: [&[u8]; 5] = [
+            b"",
+            &[0xFF, 0xD8, 0xFF],
+            b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x10",
+            b"GIF89a\x10\0\x10\0",
+            b"RIFF\0\x01\0\0WEBPVP8L",
+        ];
+        for i in 0..400 {
+            let len = (next() % 600) as usize;
+            let mut bytes = prefixes[i % prefixes.len()].to_vec();
+            bytes.extend((0..len).map(|_| next() as u8));
+            assert!(process_image(&bytes, &limits()).is_err());
+        }
+        // Flipped bytes inside valid files.
+        for sample in &samples {
+            for _ in 0..100 {
+                let mut bytes = sample.clone();
+                let at = (next() as usize) % bytes.len();
+                bytes[at] ^= (next() as u8) | 1;
+                let _ = process_image(&bytes, &limits());
+            }
+        }
+    }
+}
