@@ -75,6 +75,12 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
         core.config.jobs.clone(),
         crate::service::tasks::TaskHandler::shared(core.clone()),
     );
+    let periodic = core.clone();
+    actix_web::rt::spawn(async move {
+        if let Err(e) = crate::service::tasks::ensure_periodic(&periodic).await {
+            tracing::error!("queueing periodic jobs: {e:#}");
+        }
+    });
     tracing::info!(
         "weft listening on http://{addr} (public URL {}), data in {}",
         core.urls.base(),

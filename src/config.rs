@@ -17,6 +17,7 @@ pub struct Config {
     pub storage: Storage,
     pub jobs: Jobs,
     pub feeds: Feeds,
+    pub media: Media,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +113,42 @@ pub struct Feeds {
     /// Entries kept in each active account's home feed (filled on write). Pages older than
     /// that come from the slower pull query.
     pub home_size: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Media {
+    /// Photos and videos on one post.
+    pub attachments_per_post: usize,
+    /// Largest image file accepted, in bytes.
+    pub image_bytes: u64,
+    /// Largest video file accepted, in bytes.
+    pub video_bytes: u64,
+    /// Largest upload request (all files and fields together), in bytes.
+    pub request_bytes: u64,
+    /// Largest image, in width × height pixels; checked before the pixels are decoded.
+    pub image_pixels: u64,
+    /// Longest description (alt text) of an attachment.
+    pub alt_chars: usize,
+    /// Images processed at once (each takes a core and up to ~200 MB for a 40 MP photo).
+    pub processing_threads: usize,
+    /// Uploads not attached to a post are deleted after this many hours.
+    pub unattached_hours: u64,
+}
+
+impl Default for Media {
+    fn default() -> Self {
+        Media {
+            attachments_per_post: 10,
+            image_bytes: 16 * 1024 * 1024,
+            video_bytes: 64 * 1024 * 1024,
+            request_bytes: 256 * 1024 * 1024,
+            image_pixels: 40_000_000,
+            alt_chars: 1500,
+            processing_threads: 2,
+            unattached_hours: 24,
+        }
+    }
 }
 
 impl Default for Jobs {
@@ -277,6 +314,15 @@ impl Config {
         if l.password_min_chars > l.password_max_chars {
             bail!("limits.password_min_chars exceeds limits.password_max_chars");
         }
+        let m = &self.media;
+        if m.attachments_per_post == 0 || m.processing_threads == 0 || m.image_pixels == 0 {
+            bail!(
+                "media.attachments_per_post, processing_threads and image_pixels must be positive"
+            );
+        }
+        if m.request_bytes < m.image_bytes.max(m.video_bytes) {
+            bail!("media.request_bytes must be at least media.image_bytes and media.video_bytes");
+        }
         if self.jobs.workers == 0 || self.jobs.max_attempts == 0 {
             bail!("jobs.workers and jobs.max_attempts must be positive");
         }
@@ -347,5 +393,7 @@ mod tests {
         assert_eq!(c.server.bind, Server::default().bind);
         assert_eq!(c.jobs.max_attempts, Jobs::default().max_attempts);
         assert_eq!(c.feeds.home_size, Feeds::default().home_size);
+        assert_eq!(c.media.image_bytes, Media::default().image_bytes);
+        assert_eq!(c.media.request_bytes, Media::default().request_bytes);
     }
 }

@@ -47,6 +47,10 @@ impl Urls {
     pub fn post(author: &str, id: PostId) -> String {
         format!("/@{author}/{id}")
     }
+    /// A stored file (content-addressed name).
+    pub fn media(file: &str) -> String {
+        format!("/media/{file}")
+    }
     pub fn tag(tag: &str) -> String {
         format!("/tags/{tag}")
     }

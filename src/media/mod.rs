@@ -5,6 +5,7 @@
 
 pub mod bench;
 mod blur;
+mod derived;
 mod process;
 mod sniff;
 mod storage;
@@ -17,6 +18,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
+pub use derived::{placeholder_data_url, square};
 pub use process::process_image;
 pub use sniff::{image_dimensions, sniff};
 pub use storage::{BlobKey, BlobStore, FsStore, InvalidKey, sha256_file};

@@ -44,7 +44,7 @@ impl BlobKey {
 
     /// A key from a hash computed here. An invalid hash is a bug, so instead of an error it
     /// gives a key made of its SHA-256, which is valid and names nothing that exists.
-    pub(crate) fn for_kind(sha256_hex: &str, kind: Kind) -> BlobKey {
+    pub fn for_kind(sha256_hex: &str, kind: Kind) -> BlobKey {
         BlobKey::new(sha256_hex, kind.ext()).unwrap_or_else(|_| BlobKey {
             sha256_hex: super::sha256_hex(sha256_hex.as_bytes()),
             ext: kind.ext(),

@@ -7,6 +7,7 @@ pub mod admin;
 pub mod follows;
 pub mod home;
 pub mod limiter;
+pub mod media;
 pub mod notifications;
 pub mod posts;
 pub mod seed;
@@ -41,6 +42,8 @@ pub struct Core {
     pub limiter: Arc<limiter::RateLimiter>,
     pub urls: Urls,
     settings: Arc<RwLock<InstanceSettings>>,
+    /// Stored photos and videos, and the pool that processes uploads.
+    pub media: media::MediaFiles,
     /// Wakes the job runner after a write that queued jobs.
     pub jobs: crate::jobs::Queue,
     /// Accounts whose home feed is being built, so a burst of page views builds it once.
@@ -77,6 +80,10 @@ impl Core {
             .map(|n| n.get())
             .unwrap_or(2)
             .clamp(1, 4);
+        let media = media::MediaFiles::new(
+            config.server.data_dir.join("media"),
+            config.media.processing_threads,
+        );
         Ok(Core {
             urls: Urls::new(&config.public_url()),
             db,
@@ -84,6 +91,7 @@ impl Core {
             ids: Arc::new(IdGen::new(floor)),
             limiter: Arc::new(limiter::RateLimiter::default()),
             settings: Arc::new(RwLock::new(settings)),
+            media,
             jobs: crate::jobs::Queue::default(),
             home_builds: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(hashers)),

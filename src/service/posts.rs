@@ -24,6 +24,8 @@ pub struct NewPost {
     pub reply_policy: ReplyPolicy,
     pub in_reply_to: Option<PostId>,
     pub quote_of: Option<PostId>,
+    /// Uploads waiting in the composer, in order: (media id, alt text, sensitive).
+    pub media: Vec<(i64, String, bool)>,
 }
 
 /// What the web layer needs to show or link the new post.
@@ -93,7 +95,29 @@ pub(crate) fn check_reply_allowed(
 pub async fn create(core: &Core, viewer: &Viewer, input: NewPost) -> AppResult<Created> {
     let rl = &core.config.rate_limits;
     let l = &core.config.limits;
-    let body = PostText::parse(&input.body, l.post_chars, input.quote_of.is_some())?;
+    // A post may be only a quote, or only photos.
+    let body = PostText::parse(
+        &input.body,
+        l.post_chars,
+        input.quote_of.is_some() || !input.media.is_empty(),
+    )?;
+    let m = &core.config.media;
+    if input.media.len() > m.attachments_per_post {
+        return Err(AppError::Invalid(format!(
+            "A post can have at most {} photos or videos.",
+            m.attachments_per_post
+        )));
+    }
+    if input
+        .media
+        .iter()
+        .any(|(_, alt, _)| alt.chars().count() > m.alt_chars)
+    {
+        return Err(AppError::Invalid(format!(
+            "A description (alt text) can be at most {} characters.",
+            m.alt_chars
+        )));
+    }
     let cw = domain::short_text(
         &input.content_warning,
         l.content_warning_chars,
@@ -177,6 +201,7 @@ fn create_in_tx(
     )?;
     accounts::adjust_counts(c, me, 1, 0, 0)?;
     posts::replace_tags(c, id, &text::hashtags(&body_text))?;
+    super::media::attach_in_tx(c, me, id, &input.media)?;
     super::home::on_new_post(c, ids, me, id)?;
 
     let mut notified: Vec<AccountId> = vec![me];
@@ -260,6 +285,7 @@ pub async fn edit(
 pub async fn delete(core: &Core, viewer: &Viewer, id: PostId) -> AppResult<()> {
     let me = viewer.id();
     let staff = viewer.role().is_staff();
+    let ids = core.ids.clone();
     core.db
         .write(move |c| {
             let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
@@ -277,9 +303,14 @@ pub async fn delete(core: &Core, viewer: &Viewer, id: PostId) -> AppResult<()> {
             if let Some(q) = p.quote {
                 posts::adjust_counts(c, q, 0, 0, 0, -1)?;
             }
+            // Attachments go with the post; their files through a job, once unreferenced.
+            super::media::delete_for_post_in_tx(c, &ids, id)?;
+            posts::set_media_count(c, id, 0)?;
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {

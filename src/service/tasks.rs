@@ -17,12 +17,21 @@ use crate::store;
 pub enum Task {
     /// Put a new post (or repost) into its author's followers' home feeds.
     FanOut { post: i64 },
+    /// Delete stored files that lost their last reference (unless one came back since).
+    DeleteFiles { files: Vec<String> },
+    /// Periodic housekeeping: uploads never attached to a post. Requeues itself.
+    Sweep,
 }
+
+/// How often the sweep runs.
+const SWEEP_EVERY_MS: i64 = 3600 * 1000;
 
 impl Task {
     fn kind(&self) -> &'static str {
         match self {
             Task::FanOut { .. } => "fan_out",
+            Task::DeleteFiles { .. } => "delete_files",
+            Task::Sweep => "sweep",
         }
     }
 }
@@ -34,6 +43,34 @@ pub(crate) fn enqueue(c: &Connection, ids: &IdGen, task: &Task) -> AppResult<()>
     let now = crate::domain::now_secs();
     store::jobs::insert(c, ids.next(), task.kind(), &payload, now * 1000, now)?;
     Ok(())
+}
+
+/// Queues `task` to run `delay_ms` from now.
+fn schedule(c: &Connection, ids: &IdGen, task: &Task, delay_ms: i64) -> AppResult<()> {
+    let payload = serde_json::to_string(task).map_err(anyhow::Error::from)?;
+    let now = crate::domain::now_secs();
+    store::jobs::insert(
+        c,
+        ids.next(),
+        task.kind(),
+        &payload,
+        now * 1000 + delay_ms,
+        now,
+    )?;
+    Ok(())
+}
+
+/// Makes sure the periodic tasks are queued (once, at start).
+pub async fn ensure_periodic(core: &Core) -> AppResult<()> {
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            if !store::jobs::has_kind(c, Task::Sweep.kind())? {
+                schedule(c, &ids, &Task::Sweep, 60 * 1000)?;
+            }
+            Ok(())
+        })
+        .await
 }
 
 /// Runs queued tasks for the job runner.
@@ -62,6 +99,29 @@ impl Handler for TaskHandler {
                             super::home::fan_out_in_tx(c, PostId(post), keep)?;
                             store::jobs::delete(c, id)?;
                             Ok(())
+                        })
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    Ok(Outcome::DoneAndDeleted)
+                }
+                Task::DeleteFiles { files } => {
+                    super::media::delete_files(&core, job.id, files)
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    Ok(Outcome::DoneAndDeleted)
+                }
+                Task::Sweep => {
+                    let n = super::media::sweep(&core)
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    if n > 0 {
+                        tracing::info!("swept {n} uploads never attached to a post");
+                    }
+                    let ids = core.ids.clone();
+                    core.db
+                        .write(move |c| {
+                            store::jobs::delete(c, job.id)?;
+                            schedule(c, &ids, &Task::Sweep, SWEEP_EVERY_MS)
                         })
                         .await
                         .map_err(|e| Failure::retry(format!("{e:#}")))?;

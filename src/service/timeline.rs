@@ -26,6 +26,10 @@ fn attach_quote(c: &Connection, viewer: AccountId, post: &mut PostView) -> AppRe
     {
         post.quote = Some(Box::new(qv));
     }
+    super::media::fill(c, &mut [&mut *post])?;
+    if let Some(q) = post.quote.as_deref_mut() {
+        super::media::fill(c, &mut [q])?;
+    }
     Ok(())
 }
 
@@ -50,11 +54,15 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
     let visible_quotes: HashSet<PostId> = posts::visible_among(c, viewer, &quote_ids)?
         .into_iter()
         .collect();
-    let quotes: HashMap<PostId, PostView> = posts::find_views(c, viewer, &quote_ids)?
+    let mut quotes: HashMap<PostId, PostView> = posts::find_views(c, viewer, &quote_ids)?
         .into_iter()
         .filter(|q| !q.deleted && visible_quotes.contains(&q.id))
         .map(|q| (q.id, q))
         .collect();
+    {
+        let mut all: Vec<&mut PostView> = views.values_mut().chain(quotes.values_mut()).collect();
+        super::media::fill(c, &mut all)?;
+    }
     for p in views.values_mut() {
         if let Some(q) = p.quote_id.and_then(|q| quotes.get(&q)) {
             p.quote = Some(Box::new(q.clone()));

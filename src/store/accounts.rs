@@ -25,6 +25,8 @@ pub fn account_from_row(r: &Row<'_>, o: usize) -> rusqlite::Result<Account> {
         followers_count: r.get(o + 13)?,
         following_count: r.get(o + 14)?,
         notifications_seen_id: r.get(o + 15)?,
+        avatar: r.get(o + 16)?,
+        header: r.get(o + 17)?,
     })
 }
 
@@ -83,7 +85,8 @@ pub fn find_by_username(conn: &Connection, name: &str) -> rusqlite::Result<Optio
 
 pub fn find_brief(conn: &Connection, id: AccountId) -> rusqlite::Result<Option<AccountBrief>> {
     conn.prepare_cached(
-        "SELECT id, username, display_name, verified_at IS NOT NULL FROM accounts WHERE id = ?1",
+        "SELECT id, username, display_name, verified_at IS NOT NULL, avatar_file
+         FROM accounts WHERE id = ?1",
     )?
     .query_row([id.0], |r| {
         Ok(AccountBrief {
@@ -91,6 +94,7 @@ pub fn find_brief(conn: &Connection, id: AccountId) -> rusqlite::Result<Option<A
             username: r.get(1)?,
             display_name: r.get(2)?,
             verified: r.get(3)?,
+            avatar: r.get(4)?,
         })
     })
     .optional()

@@ -53,6 +53,7 @@ pub struct Options {
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_jobs_and_home_feeds.sql"),
+    include_str!("../../migrations/0003_media.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -133,16 +133,23 @@ pub fn list_dead(conn: &Connection, limit: usize) -> rusqlite::Result<Vec<DeadJo
     rows.collect()
 }
 
+/// How many jobs are due now (not scheduled later, not dead).
+pub fn due_count(conn: &Connection, now_ms: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM jobs WHERE state = 0 AND run_at <= ?1")?
+        .query_row([now_ms], |r| r.get(0))
+}
+
 /// How many jobs are waiting to run (dead ones excluded).
 pub fn queued_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT count(*) FROM jobs WHERE state = 0")?
         .query_row([], |r| r.get(0))
 }
 
-pub fn exists(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+/// Whether a queued job of this kind exists (for periodic jobs that requeue themselves).
+pub fn has_kind(conn: &Connection, kind: &str) -> rusqlite::Result<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM jobs WHERE id = ?1")?
-        .query_row([id], |_| Ok(()))
+        .prepare_cached("SELECT 1 FROM jobs WHERE state = 0 AND kind = ?1 LIMIT 1")?
+        .query_row([kind], |_| Ok(()))
         .optional()?
         .is_some())
 }

@@ -9,7 +9,8 @@ macro_rules! account_columns {
     () => {
         "a.id, a.username, a.email, a.display_name, a.bio, a.fields, \
          a.role, a.verified_at IS NOT NULL, a.locked, a.status, a.signup_reason, a.created_at, \
-         a.posts_count, a.followers_count, a.following_count, a.notifications_seen_id"
+         a.posts_count, a.followers_count, a.following_count, a.notifications_seen_id, \
+         a.avatar_file, a.header_file"
     };
 }
 
@@ -28,6 +29,7 @@ pub mod feeds;
 pub mod follows;
 pub mod home;
 pub mod jobs;
+pub mod media;
 pub mod models;
 pub mod notifications;
 pub mod posts;

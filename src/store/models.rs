@@ -37,6 +37,9 @@ pub struct Account {
     pub followers_count: i64,
     pub following_count: i64,
     pub notifications_seen_id: i64,
+    /// Stored file names (see `media`) of the square avatar and the header image.
+    pub avatar: Option<String>,
+    pub header: Option<String>,
 }
 
 impl Account {
@@ -46,6 +49,7 @@ impl Account {
             username: self.username.clone(),
             display_name: self.display_name.clone(),
             verified: self.verified,
+            avatar: self.avatar.clone(),
         }
     }
 }
@@ -57,6 +61,7 @@ pub struct AccountBrief {
     pub username: String,
     pub display_name: String,
     pub verified: bool,
+    pub avatar: Option<String>,
 }
 
 impl AccountBrief {
@@ -97,6 +102,29 @@ pub struct PostView {
     pub liked: bool,
     pub reposted: bool,
     pub bookmarked: bool,
+    pub media_count: i64,
+    /// Filled by the service for posts with `media_count > 0`.
+    pub media: Vec<MediaView>,
+}
+
+/// One attachment, as shown.
+#[derive(Debug, Clone)]
+pub struct MediaView {
+    pub id: i64,
+    pub post: Option<PostId>,
+    pub kind: super::media::MediaKind,
+    /// Stored file name of the full-size file (served at /media/<file>).
+    pub file: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    /// (file, width, height) of the small (400 px) and large (1280 px) thumbnails.
+    pub small: Option<(String, u32, u32)>,
+    pub large: Option<(String, u32, u32)>,
+    pub blurhash: String,
+    pub placeholder: String,
+    pub alt: String,
+    pub sensitive: bool,
 }
 
 /// One entry of a feed: a post, possibly shown because someone reposted it.

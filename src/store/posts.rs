@@ -13,7 +13,8 @@ macro_rules! post_columns {
     p.deleted_at IS NOT NULL, p.reply_count, p.repost_count, p.like_count, p.quote_count,
     EXISTS (SELECT 1 FROM likes l WHERE l.account_id = ?1 AND l.post_id = p.id),
     EXISTS (SELECT 1 FROM posts r WHERE r.repost_of_id = p.id AND r.author_id = ?1),
-    EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id)"
+    EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id),
+    p.media_count, a.avatar_file"
     };
 }
 
@@ -25,6 +26,7 @@ fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
             username: r.get(2)?,
             display_name: r.get(3)?,
             verified: r.get(4)?,
+            avatar: r.get(26)?,
         },
         body: r.get(5)?,
         content_warning: r.get(6)?,
@@ -47,6 +49,8 @@ fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
         liked: r.get(22)?,
         reposted: r.get(23)?,
         bookmarked: r.get(24)?,
+        media_count: r.get(25)?,
+        media: Vec::new(),
     })
 }
 
@@ -306,6 +310,12 @@ pub fn list_edits(conn: &Connection, post: PostId) -> rusqlite::Result<Vec<PostE
 }
 
 /// Clears a post's content and everything hanging off it; the row stays for thread shape.
+pub fn set_media_count(conn: &Connection, id: PostId, n: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE posts SET media_count = ?2 WHERE id = ?1")?
+        .execute(params![id.0, n])?;
+    Ok(())
+}
+
 pub fn soft_delete(conn: &Connection, id: PostId, now: i64) -> rusqlite::Result<()> {
     for sql in [
         "DELETE FROM likes WHERE post_id = ?1",

@@ -156,7 +156,17 @@ impl FromRequest for Ctx {
 pub struct CsrfForm<T> {
     body: actix_web::web::Bytes,
     header_token: Option<String>,
+    /// Files of a multipart form (empty for urlencoded ones).
+    files: Vec<super::upload::FilePart>,
     _t: std::marker::PhantomData<T>,
+}
+
+/// A verified form: the typed fields, every field as a pair (for repeated or dynamic
+/// names), and the files.
+pub struct Verified<T> {
+    pub form: T,
+    pub pairs: Vec<(String, String)>,
+    pub files: Vec<super::upload::FilePart>,
 }
 
 #[derive(serde::Deserialize)]
@@ -165,6 +175,15 @@ struct TokenOnly {
 }
 
 impl<T: DeserializeOwned> CsrfForm<T> {
+    /// Like `verify`, and also hands over all pairs and the files.
+    pub fn verify_full(mut self, ctx: &Ctx) -> AppResult<Verified<T>> {
+        let files = std::mem::take(&mut self.files);
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&self.body).unwrap_or_default();
+        let form = self.verify(ctx)?;
+        Ok(Verified { form, pairs, files })
+    }
+
     /// Checks the token against the requester's and parses the form.
     pub fn verify(self, ctx: &Ctx) -> AppResult<T> {
         let sent = match self.header_token {
@@ -207,11 +226,15 @@ impl<T: 'static> FromRequest for CsrfForm<T> {
             .get(CSRF_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let ct_ok = req
-            .headers()
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let multipart = super::upload::is_multipart(req);
+        let core = req.app_data::<Data<Core>>().cloned();
+        let req2 = req.clone();
+        let ct_ok = multipart
+            || req
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         let declared = req
             .headers()
             .get("content-length")
@@ -221,6 +244,16 @@ impl<T: 'static> FromRequest for CsrfForm<T> {
         Box::pin(async move {
             if !ct_ok {
                 return Err(AppError::invalid("Send this form as a normal web form."));
+            }
+            if multipart {
+                let core = core.ok_or(AppError::Unavailable)?;
+                let (body, files) = super::upload::read(&core, &req2, payload).await?;
+                return Ok(CsrfForm {
+                    body,
+                    header_token,
+                    files,
+                    _t: std::marker::PhantomData,
+                });
             }
             if declared.is_some_and(|n| n > limit) {
                 return Err(AppError::TooLarge);
@@ -236,6 +269,7 @@ impl<T: 'static> FromRequest for CsrfForm<T> {
             Ok(CsrfForm {
                 body: body.freeze(),
                 header_token,
+                files: Vec::new(),
                 _t: std::marker::PhantomData,
             })
         })

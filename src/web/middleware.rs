@@ -19,7 +19,9 @@ pub async fn security(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let new_token = if req.cookie(CSRF_COOKIE).is_none() {
+    // Files (static assets, uploads) carry no forms and are cached: no token for them.
+    let is_file = req.path().starts_with("/media/") || req.path().starts_with("/static/");
+    let new_token = if !is_file && req.cookie(CSRF_COOKIE).is_none() {
         crate::service::accounts::random_token().ok()
     } else {
         None
@@ -42,7 +44,11 @@ pub async fn security(
             "camera=(), microphone=(), geolocation=()",
         ),
     ] {
-        h.insert(HeaderName::from_static(k), HeaderValue::from_static(v));
+        // A handler may set a stricter policy of its own (uploaded files are sandboxed).
+        let name = HeaderName::from_static(k);
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(v));
+        }
     }
     if let Some(t) = new_token {
         let cookie = Cookie::build(CSRF_COOKIE, t)

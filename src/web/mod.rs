@@ -5,10 +5,12 @@ pub mod admin;
 pub mod auth;
 pub mod extract;
 pub mod feeds;
+pub mod media;
 pub mod middleware;
 pub mod posts;
 pub mod profiles;
 pub mod settings;
+pub mod upload;
 pub mod views;
 
 use actix_web::cookie::{Cookie, SameSite, time::Duration as CookieDuration};
@@ -46,6 +48,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/settings", web::get().to(settings::show))
         .route("/settings/profile", web::post().to(settings::save_profile))
+        .route(
+            "/settings/pictures",
+            web::post().to(settings::save_pictures),
+        )
         .route(
             "/settings/password",
             web::post().to(settings::change_password),
@@ -92,7 +98,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/@{name}/{id}", web::get().to(posts::thread))
         .route("/@{name}/{id}/edit", web::get().to(posts::edit_page))
-        .route("/@{name}/{id}/history", web::get().to(posts::history));
+        .route("/@{name}/{id}/history", web::get().to(posts::history))
+        .route("/@{name}/{id}/media/{n}", web::get().to(media::lightbox))
+        .route("/media/{file}", web::get().to(media::file));
 }
 
 pub async fn not_found() -> AppResult<HttpResponse> {

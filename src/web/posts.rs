@@ -4,12 +4,14 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx, NoFields};
-use super::views::components::{self, ComposeState};
+use super::extract::{CsrfForm, Ctx, NoFields, Verified};
+use super::upload::FilePart;
+use super::views::components::{self, ComposeMedia, ComposeState};
 use super::views::pages;
 use super::{form_error, html, html_status, parse_post_id, rerender, safe_back, see_other};
 use crate::domain::{PostId, ReplyPolicy, Visibility};
 use crate::error::{AppError, AppResult};
+use crate::service::media as media_service;
 use crate::service::posts::{self as post_service, NewPost};
 use crate::service::timeline;
 use crate::urls::Urls;
@@ -61,8 +63,48 @@ pub async fn compose(ctx: Ctx, q: web::Query<ComposeQuery>) -> AppResult<HttpRes
     Ok(html(pages::compose(&ctx, &state, context.as_ref())))
 }
 
+/// Reads the composer's attachments from the form: uploads waiting from earlier steps (in
+/// order, with their descriptions), minus one the person removed.
+async fn compose_media(
+    ctx: &Ctx,
+    v: &crate::service::accounts::Viewer,
+    pairs: &[(String, String)],
+) -> AppResult<Vec<ComposeMedia>> {
+    let field = |name: String| {
+        pairs
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let mut ids: Vec<i64> = Vec::new();
+    for id in pairs
+        .iter()
+        .filter(|(k, _)| k == "media_id")
+        .filter_map(|(_, v)| v.parse::<i64>().ok())
+    {
+        if field(format!("remove_{id}")).is_some() {
+            media_service::remove_waiting(&ctx.core, v, id).await?;
+        } else if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    Ok(media_service::waiting(&ctx.core, v, ids)
+        .await?
+        .into_iter()
+        .map(|m| ComposeMedia {
+            alt: field(format!("alt_{}", m.id)).unwrap_or_default(),
+            sensitive: field(format!("sensitive_{}", m.id)).is_some(),
+            view: m,
+        })
+        .collect())
+}
+
 pub async fn create(ctx: Ctx, form: CsrfForm<PostForm>) -> AppResult<HttpResponse> {
-    let f = form.verify(&ctx)?;
+    let Verified {
+        form: f,
+        pairs,
+        files,
+    } = form.verify_full(&ctx)?;
     let v = ctx.require_viewer()?;
     let mut state = ComposeState {
         body: f.body.clone(),
@@ -72,8 +114,38 @@ pub async fn create(ctx: Ctx, form: CsrfForm<PostForm>) -> AppResult<HttpRespons
         in_reply_to: optional_id(&f.in_reply_to).ok().flatten(),
         quote_of: optional_id(&f.quote_of).ok().flatten(),
         error: None,
+        media: Vec::new(),
     };
+    let attach_only = pairs.iter().any(|(k, v)| k == "action" && v == "attach");
     let result = async {
+        state.media = compose_media(&ctx, v, &pairs).await?;
+        // New files: all must be good, or none is kept.
+        let mut ready = Vec::new();
+        for part in files {
+            match part {
+                FilePart::Ready { file, .. } => ready.push(file),
+                FilePart::Refused { name, reason, .. } => {
+                    return Err(AppError::Invalid(format!("{name}: {reason}")));
+                }
+            }
+        }
+        let max = ctx.core.config.media.attachments_per_post;
+        if state.media.len() + ready.len() > max {
+            return Err(AppError::Invalid(format!(
+                "A post can have at most {max} photos or videos."
+            )));
+        }
+        let new_ids = media_service::upload(&ctx.core, v, ready).await?;
+        for m in media_service::waiting(&ctx.core, v, new_ids).await? {
+            state.media.push(ComposeMedia {
+                view: m,
+                alt: String::new(),
+                sensitive: false,
+            });
+        }
+        if attach_only {
+            return Ok(None);
+        }
         let input = NewPost {
             body: f.body.clone(),
             content_warning: f.content_warning.clone(),
@@ -81,10 +153,32 @@ pub async fn create(ctx: Ctx, form: CsrfForm<PostForm>) -> AppResult<HttpRespons
             reply_policy: ReplyPolicy::parse(&f.reply_policy)?,
             in_reply_to: optional_id(&f.in_reply_to)?,
             quote_of: optional_id(&f.quote_of)?,
+            media: state
+                .media
+                .iter()
+                .map(|m| (m.view.id, m.alt.trim().to_string(), m.sensitive))
+                .collect(),
         };
-        post_service::create(&ctx.core, v, input).await
+        post_service::create(&ctx.core, v, input).await.map(Some)
     }
     .await;
+    let result = match result {
+        Ok(None) => {
+            // Attached (or removed) files: the composer again, with previews to describe.
+            let context = match state.in_reply_to.or(state.quote_of) {
+                Some(id) => timeline::post(&ctx.core, Some(v), id).await.ok(),
+                None => None,
+            };
+            if ctx.htmx
+                && let Some(parent) = context.as_ref().filter(|_| state.in_reply_to.is_some())
+            {
+                return Ok(html(components::reply_box(&ctx, parent, &state)));
+            }
+            return Ok(html(pages::compose(&ctx, &state, context.as_ref())));
+        }
+        Ok(Some(created)) => Ok(created),
+        Err(e) => Err(e),
+    };
     match result {
         Ok(created) => match state.in_reply_to {
             Some(parent_id) if ctx.htmx => {

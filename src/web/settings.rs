@@ -5,12 +5,14 @@ use std::collections::HashMap;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx, NoFields};
+use super::extract::{CsrfForm, Ctx, NoFields, Verified};
+use super::upload::FilePart;
 use super::views::Notice;
 use super::views::pages::{self, ProfileFormState, SettingsPage};
 use super::{form_error, html, rerender, see_other};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::service::accounts::{self, ProfileInput, Viewer};
+use crate::service::media;
 
 fn profile_state(v: &Viewer) -> ProfileFormState {
     ProfileFormState {
@@ -35,6 +37,7 @@ pub async fn show(ctx: Ctx, q: actix_web::web::Query<SettingsQuery>) -> AppResul
             "Your password was changed, and your other sessions were logged out.",
         )),
         Some("sessions") => Some(Notice::Info("All your other sessions were logged out.")),
+        Some("pictures") => Some(Notice::Info("Your pictures were saved.")),
         _ => None,
     };
     Ok(html(pages::settings(
@@ -92,6 +95,60 @@ pub async fn save_profile(
                         sessions: &sessions,
                         notice: None,
                         section_error: Some(("profile", msg)),
+                    },
+                ),
+            ))
+        }
+    }
+}
+
+/// Avatar and header: a new file replaces the picture, a ticked box removes it.
+pub async fn save_pictures(
+    ctx: Ctx,
+    form: CsrfForm<HashMap<String, String>>,
+) -> AppResult<HttpResponse> {
+    let Verified { form: f, files, .. } = form.verify_full(&ctx)?;
+    let v = ctx.require_viewer()?;
+    let result = async {
+        for which in ["avatar", "header"] {
+            if f.contains_key(&format!("remove_{which}")) {
+                media::set_profile_image(&ctx.core, v, which == "header", None).await?;
+            }
+        }
+        for part in files {
+            let header = match part.field() {
+                "avatar" => false,
+                "header" => true,
+                _ => continue,
+            };
+            match part {
+                FilePart::Ready { file, .. } => {
+                    media::set_profile_image(&ctx.core, v, header, Some(file)).await?;
+                }
+                FilePart::Refused { name, reason, .. } => {
+                    return Err(AppError::Invalid(format!("{name}: {reason}")));
+                }
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(see_other("/settings?saved=pictures")),
+        Err(e) => {
+            let Some(msg) = form_error(&e) else {
+                return Err(e);
+            };
+            let sessions = accounts::sessions(&ctx.core, v).await?;
+            Ok(rerender(
+                &e,
+                pages::settings(
+                    &ctx,
+                    &SettingsPage {
+                        profile: profile_state(v),
+                        sessions: &sessions,
+                        notice: None,
+                        section_error: Some(("pictures", msg)),
                     },
                 ),
             ))

@@ -375,6 +375,55 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
     let post = alice.post_with_text(hello).await;
     assert_eq!(alice.path().await, "/", "posting returns to the home feed");
 
+    // 1b. alice posts a photo: picking the file uploads it at once (JS), the composer shows a
+    // preview and asks for a description, the post shows the photo with its alt text.
+    let files = tempfile::tempdir().expect("temp dir");
+    let photo_path = files.path().join("beach.jpg");
+    std::fs::write(
+        &photo_path,
+        weft::media::bench::synthetic_photo(1200, 900).expect("a photo"),
+    )
+    .expect("write the photo");
+    let caption = "A photo from the browser";
+    let alt = "Soft colour bands fading from warm to cool";
+    alice.type_into("form.compose #body", caption).await;
+    alice
+        .find("form.compose input[type='file']")
+        .await
+        .send_keys(&photo_path.to_string_lossy())
+        .await
+        .expect("choose a file");
+    alice.find("form.compose li.attachment textarea").await;
+    let kept = alice
+        .find("form.compose #body")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert_eq!(kept, caption, "the text survives the upload");
+    alice
+        .type_into("form.compose li.attachment textarea", alt)
+        .await;
+    alice
+        .click("form.compose .compose-actions button.primary")
+        .await;
+    let photo_post = alice.post_with_text(caption).await;
+    alice
+        .find(&format!(
+            "article#p-{photo_post} .media img.picture[alt='{alt}']"
+        ))
+        .await;
+    alice
+        .screenshots(
+            &format!("/@alice/{photo_post}"),
+            &format!("article#p-{photo_post} .media img.picture"),
+            "photo-post",
+        )
+        .await;
+    alice.goto("/").await;
+
     // 2. bob signs up in his own browser, follows alice, likes her post and replies to it.
     bob.signup("bob").await;
     bob.goto("/@alice").await;

@@ -61,6 +61,11 @@ impl TestApp {
         }
     }
 
+    /// The instance's data directory.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     /// A visitor without an account.
     pub fn anon(&self) -> User {
         User::new(&self.base, "")
@@ -206,6 +211,56 @@ impl User {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("csrf", &token));
         self.post_raw(path, &all).await
+    }
+
+    /// Posts a multipart form (fields and files: field name, file name, bytes, declared type)
+    /// with this client's CSRF token added.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>, &str)],
+    ) -> Resp {
+        let token = self.csrf().await;
+        let mut form = reqwest::multipart::Form::new().text("csrf", token);
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        for (field, name, bytes, mime) in files {
+            let part = reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name(name.to_string())
+                .mime_str(mime)
+                .unwrap();
+            form = form.part(field.to_string(), part);
+        }
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST multipart");
+        Resp::read(r).await
+    }
+
+    /// Fetches raw bytes with the response headers.
+    pub async fn get_bytes(
+        &self,
+        path: &str,
+        range: Option<&str>,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if let Some(r) = range {
+            req = req.header("range", r);
+        }
+        let r = req.send().await.expect("GET");
+        let status = r.status();
+        let headers = r.headers().clone();
+        (
+            status,
+            headers,
+            r.bytes().await.unwrap_or_default().to_vec(),
+        )
     }
 
     /// Posts a form as an htmx request would (CSRF in the header).

@@ -49,7 +49,10 @@ async fn drain_jobs(core: &Core) {
     for _ in 0..500 {
         let queued = core
             .db
-            .read(|c| Ok(weft::store::jobs::queued_count(c)?))
+            .read(|c| {
+                let now_ms = weft::domain::now_secs() * 1000 + 1000;
+                Ok(weft::store::jobs::due_count(c, now_ms)?)
+            })
             .await
             .unwrap();
         if queued == 0 {
@@ -103,6 +106,7 @@ async fn say(core: &Core, who: &Viewer, body: &str, vis: Visibility, reply: Opti
             reply_policy: ReplyPolicy::Anyone,
             in_reply_to: reply.map(PostId),
             quote_of: None,
+            media: Vec::new(),
         },
     )
     .await

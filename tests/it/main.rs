@@ -10,6 +10,7 @@ mod durability;
 mod feeds;
 mod follows;
 mod home_feed;
+mod media;
 mod notifications;
 mod plans;
 mod posts;

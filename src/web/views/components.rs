@@ -6,7 +6,8 @@ use maud::{Markup, html};
 use super::icons;
 use crate::domain::text::{self, Segment};
 use crate::domain::{PostId, ReplyPolicy, Visibility};
-use crate::store::models::{Account, AccountBrief, FeedItem, PostView, Relationship};
+use crate::store::media::MediaKind;
+use crate::store::models::{Account, AccountBrief, FeedItem, MediaView, PostView, Relationship};
 use crate::urls::Urls;
 use crate::web::extract::Ctx;
 
@@ -17,8 +18,16 @@ fn hue_class(name: &str) -> String {
     format!("av-{}", h % 8)
 }
 
-/// A default avatar: the first letter on a colour picked from the username.
-pub fn avatar(username: &str, display: &str, size: &str) -> Markup {
+/// The account's picture, or a default one: the first letter on a colour picked from the
+/// username.
+pub fn avatar(username: &str, display: &str, file: Option<&str>, size: &str) -> Markup {
+    if let Some(f) = file {
+        return html! {
+            a class=(format!("avatar picture {size}")) href=(Urls::profile(username)) aria-hidden="true" tabindex="-1" {
+                img src=(Urls::media(f)) alt="" width="400" height="400" loading="lazy" decoding="async";
+            }
+        };
+    }
     let initial: String = display
         .chars()
         .find(|c| c.is_alphanumeric())
@@ -132,7 +141,7 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
     html! {
         article class=(classes) id=(format!("p-{}", p.id)) aria-label=(format!("Post by {}", p.author.name())) {
             div.post-head {
-                (avatar(&p.author.username, &p.author.display_name, if opts.mode == CardMode::Embedded { "small" } else { "" }))
+                (avatar(&p.author.username, &p.author.display_name, p.author.avatar.as_deref(), if opts.mode == CardMode::Embedded { "small" } else { "" }))
                 div.post-meta {
                     div.who { (name_line(ctx, &p.author)) }
                     div.when {
@@ -157,6 +166,7 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
                     div.body { (rich_text(&p.body)) }
                 }
             }
+            @if !p.media.is_empty() { (media_grid(p)) }
             @if let Some(q) = &p.quote {
                 @if opts.mode != CardMode::Embedded {
                     div.quote-embed { (post_card(ctx, q, &CardOpts { mode: CardMode::Embedded, can_hide: false })) }
@@ -166,6 +176,80 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
             }
             @if opts.mode != CardMode::Embedded {
                 (actions(ctx, p, opts.can_hide))
+            }
+        }
+    }
+}
+
+/// Photos and videos of a post: a grid of up to four, a row that scrolls beyond that.
+pub fn media_grid(p: &PostView) -> Markup {
+    let n = p.media.len();
+    let class = if n > 4 {
+        "media-grid many".to_string()
+    } else {
+        format!("media-grid n{n}")
+    };
+    html! {
+        div class=(class) {
+            @for (i, m) in p.media.iter().enumerate() {
+                (media_item(p, i, m))
+            }
+        }
+    }
+}
+
+fn media_item(p: &PostView, i: usize, m: &MediaView) -> Markup {
+    let lightbox = format!("{}/media/{}", Urls::post(&p.author.username, p.id), i + 1);
+    let reveal_id = format!("reveal-{}", m.id);
+    let class = if m.sensitive {
+        "media sensitive"
+    } else {
+        "media"
+    };
+    let described = !m.alt.is_empty();
+    let inner = match m.kind {
+        MediaKind::Video => html! {
+            video controls preload="metadata" src=(Urls::media(&m.file))
+                width=[(m.width > 0).then_some(m.width)] height=[(m.height > 0).then_some(m.height)]
+                aria-label=(if described { m.alt.as_str() } else { "Video" }) {
+                a href=(Urls::media(&m.file)) { "Download the video" }
+            }
+        },
+        _ => {
+            // Animated GIFs play from the original; stills use the thumbnails.
+            let (src, w, h) = match (&m.small, m.kind) {
+                (Some((f, w, h)), MediaKind::Image) => (Urls::media(f), *w, *h),
+                _ => (Urls::media(&m.file), m.width, m.height),
+            };
+            let srcset = match (&m.small, &m.large, m.kind) {
+                (Some((s, sw, _)), Some((l, lw, _)), MediaKind::Image) if sw != lw => Some(
+                    format!("{} {sw}w, {} {lw}w", Urls::media(s), Urls::media(l)),
+                ),
+                _ => None,
+            };
+            html! {
+                a.media-link href=(lightbox) {
+                    @if !m.placeholder.is_empty() {
+                        img.placeholder src=(m.placeholder) alt="" aria-hidden="true" width=(w) height=(h);
+                    }
+                    img.picture src=(src) srcset=[srcset] sizes="(max-width: 640px) 100vw, 560px"
+                        width=(w) height=(h) alt=(m.alt) loading="lazy" decoding="async";
+                }
+            }
+        }
+    };
+    html! {
+        figure class=(class) {
+            @if m.sensitive {
+                input.reveal type="checkbox" id=(reveal_id);
+                label.reveal-label for=(reveal_id) { "Sensitive content · Show" }
+            }
+            (inner)
+            @if described {
+                details.alt-text {
+                    summary title="Description" { "ALT" }
+                    p { (m.alt) }
+                }
             }
         }
     }
@@ -262,6 +346,15 @@ pub struct ComposeState {
     pub in_reply_to: Option<PostId>,
     pub quote_of: Option<PostId>,
     pub error: Option<String>,
+    /// Uploads waiting to be posted, with what was typed for them.
+    pub media: Vec<ComposeMedia>,
+}
+
+#[derive(Clone)]
+pub struct ComposeMedia {
+    pub view: MediaView,
+    pub alt: String,
+    pub sensitive: bool,
 }
 
 /// The composer. `in_place` makes it an htmx form that swaps `#reply` (the thread's reply box).
@@ -286,8 +379,9 @@ fn compose_form_with(ctx: &Ctx, s: &ComposeState, id_prefix: &str, in_place: boo
         "What's new?"
     };
     html! {
-        form.compose method="post" action="/posts"
-            hx-post=[in_place.then_some("/posts")] hx-target=[in_place.then_some("#reply")] hx-swap=[in_place.then_some("outerHTML")] {
+        form.compose method="post" action="/posts" enctype="multipart/form-data"
+            hx-post=[in_place.then_some("/posts")] hx-target=[in_place.then_some("#reply")] hx-swap=[in_place.then_some("outerHTML")]
+            hx-encoding=[in_place.then_some("multipart/form-data")] {
             input type="hidden" name="csrf" value=(ctx.csrf);
             @if let Some(r) = s.in_reply_to { input type="hidden" name="in_reply_to" value=(r); }
             @if let Some(q) = s.quote_of { input type="hidden" name="quote_of" value=(q); }
@@ -296,6 +390,7 @@ fn compose_form_with(ctx: &Ctx, s: &ComposeState, id_prefix: &str, in_place: boo
             textarea id=(body_id) name="body" rows="4" placeholder=(if s.in_reply_to.is_some() { "Write a reply…" } else { "Start a conversation…" })
                 aria-describedby=(format!("{id_prefix}hint")) aria-invalid=[s.error.as_ref().map(|_| "true")] { (s.body) }
             p.hint id=(format!("{id_prefix}hint")) { "Up to " (max) " characters. Links, @mentions and #hashtags become links." }
+            (compose_attachments(ctx, s))
             details.compose-more open[!s.content_warning.is_empty() || vis != Visibility::Public || pol != ReplyPolicy::Anyone] {
                 summary { "Options: content warning, who can see and reply" }
                 div.compose-options {
@@ -323,6 +418,70 @@ fn compose_form_with(ctx: &Ctx, s: &ComposeState, id_prefix: &str, in_place: boo
             }
             div.compose-actions {
                 button.primary type="submit" { (if s.in_reply_to.is_some() { "Reply" } else { "Post" }) }
+            }
+            // After the Post button in the document, so that Enter posts; shown above it.
+            (file_picker(ctx, s, id_prefix))
+        }
+    }
+}
+
+/// The composer's photos and videos: previews of uploads with a description field each, and
+/// the file picker. Without JS, "Upload" sends the files and shows them here to describe;
+/// with JS, picking files does that at once.
+fn compose_attachments(ctx: &Ctx, s: &ComposeState) -> Markup {
+    let m = &ctx.core.config.media;
+    html! {
+        @if !s.media.is_empty() {
+            ul.attachments {
+                @for a in &s.media {
+                    @let alt_id = format!("alt-{}", a.view.id);
+                    li.attachment {
+                        input type="hidden" name="media_id" value=(a.view.id);
+                        div.attachment-preview {
+                            @match (&a.view.small, a.view.kind) {
+                                (Some((f, w, h)), MediaKind::Image) => { img src=(Urls::media(f)) alt="" width=(w) height=(h); }
+                                (_, MediaKind::Video) => { video src=(Urls::media(&a.view.file)) preload="metadata" muted {} }
+                                _ => { img src=(Urls::media(&a.view.file)) alt="" width=(a.view.width) height=(a.view.height); }
+                            }
+                        }
+                        div.attachment-fields {
+                            label for=(alt_id) { "Description (alt text)" }
+                            textarea id=(alt_id) name=(format!("alt_{}", a.view.id)) rows="2" maxlength=(m.alt_chars)
+                                placeholder="Describe it for people who can't see it" { (a.alt) }
+                            @if a.alt.trim().is_empty() {
+                                p.hint.warn { "No description yet: add one so that everyone can follow." }
+                            }
+                            div.attachment-checks {
+                                label.check {
+                                    input type="checkbox" name=(format!("sensitive_{}", a.view.id)) value="1" checked[a.sensitive];
+                                    " Sensitive: blur until clicked"
+                                }
+                                label.check {
+                                    input type="checkbox" name=(format!("remove_{}", a.view.id)) value="1";
+                                    " Remove"
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The file picker. Without JS, "Upload" sends the files and shows them above to describe;
+/// with JS, picking files does that at once.
+fn file_picker(ctx: &Ctx, s: &ComposeState, id_prefix: &str) -> Markup {
+    let m = &ctx.core.config.media;
+    let file_id = format!("{id_prefix}media");
+    let room = m.attachments_per_post.saturating_sub(s.media.len());
+    html! {
+        @if room > 0 {
+            div.field.file-field {
+                label for=(file_id) { "Photos or video (up to " (room) ")" }
+                input id=(file_id) type="file" name="media" multiple
+                    accept="image/jpeg,image/png,image/gif,image/webp,video/mp4,video/webm" data-autoupload;
+                button.secondary type="submit" name="action" value="attach" { "Upload" }
             }
         }
     }
@@ -411,7 +570,7 @@ pub fn follow_button(ctx: &Ctx, a: &Account, rel: &Relationship) -> Markup {
 pub fn account_row(ctx: &Ctx, a: &Account, extra: Markup) -> Markup {
     html! {
         div.account-row {
-            (avatar(&a.username, &a.display_name, ""))
+            (avatar(&a.username, &a.display_name, a.avatar.as_deref(), ""))
             div.account-row-main {
                 div.who { (name_line(ctx, &a.brief())) @if a.locked { span.vis title="Approves followers" { (icons::lock()) } } }
                 @if !a.bio.is_empty() { p.bio-snippet { (a.bio.chars().take(140).collect::<String>()) } }

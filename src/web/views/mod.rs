@@ -57,6 +57,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 link rel="stylesheet" href=(crate::assets::url("style.css"));
                 link rel="icon" href=(crate::assets::url("favicon.svg")) type="image/svg+xml";
                 script src=(crate::assets::url("htmx.min.js")) defer {}
+                script src=(crate::assets::url("weft.js")) defer {}
             }
             body hx-headers=(csrf_header) {
                 a.skip href="#main" { "Skip to content" }

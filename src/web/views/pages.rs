@@ -320,9 +320,13 @@ pub fn profile(
     let own = ctx.viewer_id() == Some(a.id);
     let body = html! {
         section.profile-header {
-            div.profile-banner {}
+            div.profile-banner {
+                @if let Some(h) = &a.header {
+                    img src=(Urls::media(h)) alt="" width="1280" height="427";
+                }
+            }
             div.profile-top {
-                (components::avatar(&a.username, &a.display_name, "large"))
+                (components::avatar(&a.username, &a.display_name, a.avatar.as_deref(), "large"))
                 div.profile-actions { (follow_button(ctx, a, rel)) }
             }
             h1.profile-name {
@@ -531,6 +535,34 @@ pub fn settings(ctx: &Ctx, s: &SettingsPage<'_>) -> Markup {
     let body = html! {
         (heading("Settings"))
         @if let Some(n) = &s.notice { (notice(n)) }
+        section.settings-section #pictures {
+            h2 { "Pictures" }
+            @if let Some(e) = err_for("pictures") { (notice(&Notice::Error(&e))) }
+            @let me = ctx.viewer.as_ref().map(|v| &v.account);
+            form method="post" action="/settings/pictures" enctype="multipart/form-data" {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                div.picture-row {
+                    @if let Some(a) = me { (components::avatar(&a.username, &a.display_name, a.avatar.as_deref(), "large")) }
+                    div.field {
+                        label for="avatar" { "Avatar" }
+                        input #avatar type="file" name="avatar" accept="image/jpeg,image/png,image/gif,image/webp" aria-describedby="avatar-hint";
+                        p.hint #avatar-hint { "A square from the middle of the image is used, 400 × 400 pixels." }
+                        @if me.is_some_and(|a| a.avatar.is_some()) {
+                            label.check { input type="checkbox" name="remove_avatar" value="1"; " Remove the avatar" }
+                        }
+                    }
+                }
+                div.field {
+                    label for="header" { "Header image" }
+                    input #header type="file" name="header" accept="image/jpeg,image/png,image/gif,image/webp" aria-describedby="header-hint";
+                    p.hint #header-hint { "Shown across the top of your profile; a wide image works best." }
+                    @if me.is_some_and(|a| a.header.is_some()) {
+                        label.check { input type="checkbox" name="remove_header" value="1"; " Remove the header" }
+                    }
+                }
+                div.form-actions { button.primary type="submit" { "Save pictures" } }
+            }
+        }
         section.settings-section #profile {
             h2 { "Profile" }
             @if let Some(e) = err_for("profile") { (notice(&Notice::Error(&e))) }
@@ -717,4 +749,49 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
         }
     };
     page(ctx, "Admin", body)
+}
+
+/// One photo or video of a post at full size, with its description.
+pub fn lightbox(ctx: &Ctx, post: &PostView, i: usize) -> Markup {
+    let Some(m) = post.media.get(i) else {
+        return page(
+            ctx,
+            "Not found",
+            html! { p { "This attachment does not exist." } },
+        );
+    };
+    let base = Urls::post(&post.author.username, post.id);
+    let n = post.media.len();
+    let full = Urls::media(&m.file);
+    let (src, w, h) = match (&m.large, m.kind) {
+        (Some((f, w, h)), crate::store::media::MediaKind::Image) => (Urls::media(f), *w, *h),
+        _ => (full.clone(), m.width, m.height),
+    };
+    let body = html! {
+        (heading("Photo"))
+        figure.lightbox {
+            @if m.kind == crate::store::media::MediaKind::Video {
+                video controls src=(full) width=[(m.width > 0).then_some(m.width)] height=[(m.height > 0).then_some(m.height)] {}
+            } @else {
+                a href=(full) { img src=(src) width=(w) height=(h) alt=(m.alt); }
+            }
+            figcaption {
+                @if m.alt.is_empty() { p.muted { "No description." } } @else { p { (m.alt) } }
+                p.lightbox-nav {
+                    @if i > 0 { a href=(format!("{base}/media/{i}")) { "← Previous" } " · " }
+                    (i + 1) " of " (n)
+                    @if i + 1 < n { " · " a href=(format!("{base}/media/{}", i + 2)) { "Next →" } }
+                }
+                p {
+                    a href=(format!("{full}?download=1")) download { "Download the original" }
+                    " · " a href=(base) { "Back to the post" }
+                }
+            }
+        }
+    };
+    page(
+        ctx,
+        &format!("Photo {} of {} by {}", i + 1, n, post.author.name()),
+        body,
+    )
 }
