@@ -25,7 +25,10 @@ use crate::store::models::MediaView;
 /// The blob store and the pins of files being written.
 #[derive(Clone)]
 pub struct MediaFiles {
-    store: Arc<FsStore>,
+    /// Behind the trait so that an S3-compatible store can take the file system's place.
+    store: Arc<dyn BlobStore>,
+    /// Where uploads are spooled while they arrive (same file system as a local store).
+    tmp: PathBuf,
     pins: Arc<Mutex<HashMap<String, usize>>>,
     /// Bounds concurrent image processing (CPU and memory heavy).
     permits: Arc<tokio::sync::Semaphore>,
@@ -33,8 +36,10 @@ pub struct MediaFiles {
 
 impl MediaFiles {
     pub fn new(root: PathBuf, threads: usize) -> MediaFiles {
+        let fs = FsStore::new(root);
         MediaFiles {
-            store: Arc::new(FsStore::new(root)),
+            tmp: fs.tmp_dir(),
+            store: Arc::new(fs),
             pins: Arc::default(),
             permits: Arc::new(tokio::sync::Semaphore::new(threads.max(1))),
         }
@@ -42,7 +47,7 @@ impl MediaFiles {
 
     /// Where uploads are spooled while they arrive (same file system as the store).
     pub fn tmp_dir(&self) -> PathBuf {
-        self.store.tmp_dir()
+        self.tmp.clone()
     }
 
     /// The local path of a stored file, for serving.
