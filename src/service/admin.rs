@@ -167,3 +167,48 @@ pub async fn list_accounts(
     let next = super::next_cursor(&items, limit, |a| a.id.0);
     Ok(Page { items, next })
 }
+
+/// What the job queue is doing, for the admin page.
+#[derive(Debug, Clone, Default)]
+pub struct JobsOverview {
+    /// (kind, queued, dead)
+    pub counts: Vec<(String, i64, i64)>,
+    pub dead: Vec<crate::store::jobs::DeadJob>,
+    /// (feeds, entries) of the bounded home feeds.
+    pub home_feeds: (i64, i64),
+}
+
+pub async fn jobs_overview(core: &Core, viewer: &Viewer) -> AppResult<JobsOverview> {
+    require_admin(viewer)?;
+    core.db
+        .read(|c| {
+            Ok(JobsOverview {
+                counts: crate::store::jobs::counts(c)?,
+                dead: crate::store::jobs::list_dead(c, 50)?,
+                home_feeds: crate::store::home::stats(c)?,
+            })
+        })
+        .await
+}
+
+/// Puts a dead job back in the queue, or deletes it.
+pub async fn decide_dead_job(core: &Core, viewer: &Viewer, id: i64, retry: bool) -> AppResult<()> {
+    require_admin(viewer)?;
+    let now_ms = crate::domain::now_secs() * 1000;
+    let found = core
+        .db
+        .write(move |c| {
+            Ok(if retry {
+                crate::store::jobs::retry_dead(c, id, now_ms)?
+            } else {
+                crate::store::jobs::delete_dead(c, id)?
+            })
+        })
+        .await?;
+    core.jobs.wake();
+    if found {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}

@@ -27,14 +27,34 @@ pub async fn show(ctx: Ctx, q: web::Query<AdminQuery>) -> AppResult<HttpResponse
     let accounts = admin::list_accounts(&ctx.core, v, false, q.before).await?;
     let pending = admin::list_accounts(&ctx.core, v, true, None).await?;
     let notice = q.done.as_deref().map(|_| Notice::Info("Saved."));
+    let jobs = if v.role() == crate::domain::Role::Admin {
+        Some(admin::jobs_overview(&ctx.core, v).await?)
+    } else {
+        None
+    };
     Ok(html(pages::admin(
         &ctx,
         &AdminPage {
             accounts: &accounts,
             pending: &pending.items,
             notice,
+            jobs: jobs.as_ref(),
         },
     )))
+}
+
+#[derive(Deserialize)]
+pub struct JobForm {
+    #[serde(default)]
+    action: String,
+}
+
+/// Retry or delete a dead job.
+pub async fn job(ctx: Ctx, id: web::Path<i64>, form: CsrfForm<JobForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    admin::decide_dead_job(&ctx.core, v, *id, f.action == "retry").await?;
+    Ok(see_other("/admin?done=1#jobs"))
 }
 
 #[derive(Deserialize)]

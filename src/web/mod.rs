@@ -71,6 +71,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/admin", web::get().to(admin::show))
         .route("/admin/settings", web::post().to(admin::save_settings))
+        .route("/admin/jobs/{id}", web::post().to(admin::job))
         .route(
             "/admin/accounts/{name}/role",
             web::post().to(admin::set_role),

@@ -268,3 +268,43 @@ async fn the_cli_creates_users_sets_roles_and_passwords() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     root.get("/admin").await.assert_contains("Registration");
 }
+
+#[actix_web::test]
+async fn failed_jobs_are_shown_to_the_admin_who_can_retry_or_delete_them() {
+    let app = crate::common::TestApp::spawn().await;
+    let admin = app.signup("root").await;
+    let user = app.signup("eve").await;
+    // A job no handler can read: set aside at once as dead.
+    app.core
+        .db
+        .write(|c| {
+            weft::store::jobs::insert(c, 42, "fan_out", "{not json", 0, 0)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    app.core.jobs.wake();
+    let mut page = admin.get("/admin").await;
+    for _ in 0..100 {
+        if page.body.contains("Last error") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        page = admin.get("/admin").await;
+    }
+    page.assert_contains("Background jobs");
+    page.assert_contains("unreadable fan_out job");
+    // Only admins decide.
+    let r = user.post("/admin/jobs/42", &[("action", "delete")]).await;
+    assert_eq!(r.status, reqwest::StatusCode::FORBIDDEN);
+    user.get("/admin").await.assert_lacks("Background jobs");
+    let r = admin.post("/admin/jobs/42", &[("action", "retry")]).await;
+    assert_eq!(r.status, reqwest::StatusCode::SEE_OTHER);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    admin.get("/admin").await.assert_contains("Last error");
+    let r = admin.post("/admin/jobs/42", &[("action", "delete")]).await;
+    assert_eq!(r.status, reqwest::StatusCode::SEE_OTHER);
+    admin.get("/admin").await.assert_lacks("Last error");
+    let r = admin.post("/admin/jobs/42", &[("action", "delete")]).await;
+    assert_eq!(r.status, reqwest::StatusCode::NOT_FOUND);
+}

@@ -649,6 +649,8 @@ pub struct AdminPage<'a> {
     pub accounts: &'a Page<Account>,
     pub pending: &'a [Account],
     pub notice: Option<Notice<'a>>,
+    /// Admins only.
+    pub jobs: Option<&'a crate::service::admin::JobsOverview>,
 }
 
 pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
@@ -704,6 +706,37 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
                         form.inline method="post" action=(format!("/admin/accounts/{}/reject", acct.username)) {
                             input type="hidden" name="csrf" value=(ctx.csrf);
                             button.button type="submit" { "Reject" }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(j) = a.jobs {
+            section.settings-section #jobs {
+                h2 { "Background jobs" }
+                p.hint { "Feed fan-out, file clean-up and other work runs here, with retries. Home feeds ready: "
+                    (j.home_feeds.0) " accounts, " (j.home_feeds.1) " entries." }
+                @if j.counts.is_empty() {
+                    p.empty { "Nothing queued." }
+                } @else {
+                    table.jobs-table {
+                        thead { tr { th scope="col" { "Kind" } th scope="col" { "Queued" } th scope="col" { "Failed" } } }
+                        tbody {
+                            @for (kind, queued, dead) in &j.counts {
+                                tr { td { (kind) } td { (queued) } td { (dead) } }
+                            }
+                        }
+                    }
+                }
+                @for d in &j.dead {
+                    div.dead-job {
+                        p { strong { (d.kind) } " · failed " (d.attempts) " times · queued " (time(d.created_at)) }
+                        p.hint { "Last error: " (d.last_error) }
+                        form.inline method="post" action=(format!("/admin/jobs/{}", d.id)) {
+                            input type="hidden" name="csrf" value=(ctx.csrf);
+                            button.button type="submit" name="action" value="retry" { "Retry" }
+                            " "
+                            button.button type="submit" name="action" value="delete" { "Delete" }
                         }
                     }
                 }
