@@ -91,6 +91,9 @@ enum BenchAction {
         megapixels: f64,
         #[arg(long, default_value_t = 15)]
         runs: usize,
+        /// EXIF orientation of the photo: 6 (portrait, as phones write it) or 1 (no rotation).
+        #[arg(long, default_value_t = 6)]
+        orientation: u16,
     },
 }
 
@@ -172,9 +175,18 @@ fn main() -> anyhow::Result<()> {
                     graph,
                     seed,
                 } => (users, posts, follows, graph, seed),
-                BenchAction::Media { megapixels, runs } => {
-                    let report = weft::media::bench::run(&BenchOptions { megapixels, runs })
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                BenchAction::Media {
+                    megapixels,
+                    runs,
+                    orientation,
+                } => {
+                    let opts = BenchOptions {
+                        megapixels,
+                        runs,
+                        orientation,
+                    };
+                    let report =
+                        weft::media::bench::run(&opts).map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("{report}");
                     return Ok(());
                 }
