@@ -6,9 +6,6 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use image::ImageEncoder;
-use image::codecs::jpeg::JpegEncoder;
-
 use super::{ImageLimits, MediaError, ProcessedImage, StageTimings, process_image};
 
 #[derive(Debug, Clone)]
@@ -200,7 +197,7 @@ fn peak_rss_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// A photo-like JPEG (quality 92) with a phone's EXIF block (the orientation, GPS).
+/// A photo-like JPEG (quality 92, 4:2:0) with a phone's EXIF block (the orientation, GPS).
 pub fn synthetic_photo(width: u32, height: u32, orientation: u16) -> Result<Vec<u8>, MediaError> {
     let (w, h) = (width as usize, height as usize);
     let mut rgb = vec![0u8; w * h * 3];
@@ -251,9 +248,15 @@ pub fn synthetic_photo(width: u32, height: u32, orientation: u16) -> Result<Vec<
             }
         }
     }
+    // 4:2:0 at quality 92, as phone cameras write.
+    let (Ok(w16), Ok(h16)) = (u16::try_from(width), u16::try_from(height)) else {
+        return Err(MediaError::Encode("bench photo too large for JPEG".into()));
+    };
     let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, 92)
-        .write_image(&rgb, width, height, image::ExtendedColorType::Rgb8)
+    let mut encoder = jpeg_encoder::Encoder::new(&mut jpeg, 92);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::F_2_2);
+    encoder
+        .encode(&rgb, w16, h16, jpeg_encoder::ColorType::Rgb)
         .map_err(|e| MediaError::Encode(e.to_string()))?;
     Ok(with_app1(&jpeg, &exif_app1(orientation, true)))
 }

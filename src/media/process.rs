@@ -372,42 +372,64 @@ impl Pixels<'static> {
 }
 
 /// Copies `w` × `h` pixels of `N` bytes into their oriented places; returns the new buffer and
-/// size. The source index of output pixel (ox, oy) is `base + ox·dx + oy·dy`, and quarter
-/// turns are copied in 32 × 32 tiles so both sides stay in cache (about 4x faster than the
-/// image crate's pixel-by-pixel rotation).
+/// size. Every orientation is an optional transpose followed by optional mirroring of the
+/// output's columns and rows. Without a transpose whole rows are copied; with one, 32 × 32
+/// tiles keep both sides in cache (about 4x faster than the image crate's rotate90).
 fn remap<const N: usize>(
     src: &[u8],
     w: usize,
     h: usize,
     orientation: Orientation,
 ) -> (Vec<u8>, usize, usize) {
-    let (wi, last) = (w as isize, (w * h) as isize - 1);
-    let (ow, oh, base, dx, dy) = match orientation {
-        Orientation::NoTransforms => (w, h, 0, 1, wi),
-        Orientation::Rotate90 => (h, w, last + 1 - wi, -wi, 1),
-        Orientation::Rotate180 => (w, h, last, -1, -wi),
-        Orientation::Rotate270 => (h, w, wi - 1, wi, -1),
-        Orientation::FlipHorizontal => (w, h, wi - 1, -1, wi),
-        Orientation::FlipVertical => (w, h, last + 1 - wi, 1, -wi),
-        Orientation::Rotate90FlipH => (h, w, 0, wi, 1),
-        Orientation::Rotate270FlipH => (h, w, last, -wi, -1),
+    let (transpose, mirror_x, mirror_y) = match orientation {
+        Orientation::NoTransforms => (false, false, false),
+        Orientation::FlipHorizontal => (false, true, false),
+        Orientation::FlipVertical => (false, false, true),
+        Orientation::Rotate180 => (false, true, true),
+        Orientation::Rotate90FlipH => (true, false, false),
+        Orientation::Rotate90 => (true, true, false),
+        Orientation::Rotate270 => (true, false, true),
+        Orientation::Rotate270FlipH => (true, true, true),
     };
+    let (ow, oh) = if transpose { (h, w) } else { (w, h) };
     let (pixels, _) = src.as_chunks::<N>();
-    let mut out = vec![[0u8; N]; w * h];
+    let mut out = vec![0u8; w * h * N];
+    let (dst, _) = out.as_chunks_mut::<N>();
+    if !transpose {
+        for (oy, row) in dst.chunks_exact_mut(ow).enumerate() {
+            let sy = if mirror_y { h - 1 - oy } else { oy };
+            let src_row = &pixels[sy * w..(sy + 1) * w];
+            if mirror_x {
+                for (d, s) in row.iter_mut().zip(src_row.iter().rev()) {
+                    *d = *s;
+                }
+            } else {
+                row.copy_from_slice(src_row);
+            }
+        }
+        return (out, ow, oh);
+    }
+    // Output (ox, oy) comes from source column oy and row ox (each possibly mirrored).
     const TILE: usize = 32;
     for ty in (0..oh).step_by(TILE) {
         for tx in (0..ow).step_by(TILE) {
+            let tx_end = (tx + TILE).min(ow);
             for oy in ty..(ty + TILE).min(oh) {
-                let mut s = base + oy as isize * dy + tx as isize * dx;
-                let row = oy * ow;
-                for d in &mut out[row + tx..row + (tx + TILE).min(ow)] {
-                    *d = pixels[s as usize];
-                    s += dx;
+                let sx = if mirror_y { w - 1 - oy } else { oy };
+                let row = &mut dst[oy * ow + tx..oy * ow + tx_end];
+                if mirror_x {
+                    for (d, ox) in row.iter_mut().zip(tx..tx_end) {
+                        *d = pixels[(h - 1 - ox) * w + sx];
+                    }
+                } else {
+                    for (d, ox) in row.iter_mut().zip(tx..tx_end) {
+                        *d = pixels[ox * w + sx];
+                    }
                 }
             }
         }
     }
-    (out.into_flattened(), ow, oh)
+    (out, ow, oh)
 }
 
 impl Pixels<'_> {
