@@ -204,7 +204,8 @@ fn decode_still(
     let (w, h) = decoder.dimensions();
     check_pixels(w, h, limits)?;
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let image = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
+    let image =
+        DynamicImage::from_decoder(decoder).map_err(|e| limit_error(e, width, height, limits))?;
     Ok(Decoded {
         image,
         orientation,
@@ -238,7 +239,7 @@ fn decode_animation<'a>(
     let mut first: Option<RgbaImage> = None;
     let mut frames = 0u64;
     for frame in decoder.into_frames() {
-        let frame = frame.map_err(decode_error)?;
+        let frame = frame.map_err(|e| limit_error(e, width, height, limits))?;
         frames += 1;
         if frames.saturating_mul(frame_pixels) > limits.max_animation_pixels {
             return Err(too_large);
@@ -816,6 +817,26 @@ mod tests {
             process_image(&gif, &budget),
             Err(MediaError::AnimationTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn gif_frame_larger_than_its_screen_is_refused_cheaply() {
+        // A 1 × 1 screen with one 65535 × 65535 frame: 17 GB of pixels if anything believed it.
+        let mut gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff".to_vec();
+        gif.extend_from_slice(b"\x2c\x00\x00\x00\x00\xff\xff\xff\xff\x00\x02\x02\x44\x01\x00");
+        let mut two = gif.clone();
+        two.extend_from_slice(&gif[19..]);
+        gif.push(0x3b);
+        two.push(0x3b);
+        for bytes in [gif, two] {
+            let started = std::time::Instant::now();
+            let r = process_image(&bytes, &limits());
+            assert!(
+                r.is_err() || r.as_ref().is_ok_and(|p| p.width == 1),
+                "{r:?}"
+            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        }
     }
 
     #[test]
