@@ -820,6 +820,23 @@ mod tests {
     }
 
     #[test]
+    fn animated_webp_keeps_its_frames_and_loses_exif() {
+        let webp = testdata::animated_webp(32, 24, 3);
+        let out = process_image(&webp, &limits()).unwrap();
+        assert!(out.animated);
+        assert_eq!(out.original.kind, Kind::Webp);
+        assert_eq!((out.width, out.height), (32, 24));
+        assert!(!contains(&out.original.bytes, b"secret-gps"));
+        assert!(!contains(&out.original.bytes, b"EXIF"));
+        // Exactly the EXIF chunk (8-byte header + 20 bytes) is gone.
+        assert_eq!(out.original.bytes.len(), webp.len() - 28);
+        // What is kept still decodes, with every frame.
+        let d = WebPDecoder::new(Cursor::new(&out.original.bytes[..])).unwrap();
+        assert_eq!(d.into_frames().count(), 3);
+        assert_eq!(out.thumbs[0].width, 32);
+    }
+
+    #[test]
     fn gif_frame_larger_than_its_screen_is_refused_cheaply() {
         // A 1 × 1 screen with one 65535 × 65535 frame: 17 GB of pixels if anything believed it.
         let mut gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff".to_vec();
@@ -846,6 +863,7 @@ mod tests {
             testdata::png(24, 16, true),
             testdata::gif(24, 16, 2),
             testdata::webp(24, 16, true),
+            testdata::animated_webp(16, 12, 2),
         ];
         for sample in &samples {
             assert!(process_image(sample, &limits()).is_ok());
