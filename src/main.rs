@@ -99,6 +99,9 @@ enum BenchAction {
         megapixels: f64,
         #[arg(long, default_value_t = 15)]
         runs: usize,
+        /// EXIF orientation of the photo: 6 (portrait, as phones write it) or 1 (no rotation).
+        #[arg(long, default_value_t = 6)]
+        orientation: u16,
     },
 }
 
@@ -190,9 +193,18 @@ fn main() -> anyhow::Result<()> {
                     heavy_users,
                     heavy_follows,
                 ),
-                BenchAction::Media { megapixels, runs } => {
-                    let report = weft::media::bench::run(&BenchOptions { megapixels, runs })
-                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                BenchAction::Media {
+                    megapixels,
+                    runs,
+                    orientation,
+                } => {
+                    let opts = BenchOptions {
+                        megapixels,
+                        runs,
+                        orientation,
+                    };
+                    let report =
+                        weft::media::bench::run(&opts).map_err(|e| anyhow::anyhow!("{e}"))?;
                     println!("{report}");
                     return Ok(());
                 }

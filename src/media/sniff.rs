@@ -239,7 +239,9 @@ pub(crate) fn jpeg_is_complete(b: &[u8]) -> bool {
             continue;
         }
         if b[i] != 0xFF {
-            return false;
+            // Stray bytes between segments: decoders skip them, and so does this walk.
+            i += 1;
+            continue;
         }
         let marker = b[i + 1];
         i += 2;
@@ -380,6 +382,27 @@ mod tests {
         ];
         assert_eq!(image_dimensions(Kind::Jpeg, &jpeg), Some((3000, 4000)));
         assert_eq!(image_dimensions(Kind::Jpeg, &jpeg[..14]), None);
+    }
+
+    #[test]
+    fn jpeg_end_marker() {
+        // SOI, APP0 holding a stray EOI, SOS, entropy data with a stuffed FF 00 and a restart
+        // marker, EOI.
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0xFF, 0xD9];
+        j.extend_from_slice(&[
+            0xFF, 0xDA, 0x00, 0x02, 0x12, 0xFF, 0x00, 0x34, 0xFF, 0xD0, 0x56,
+        ]);
+        assert!(!jpeg_is_complete(&j));
+        j.extend_from_slice(&[0xFF, 0xD9]);
+        assert!(jpeg_is_complete(&j));
+        // Padding between segments is tolerated.
+        let mut padded = j[..8].to_vec();
+        padded.extend_from_slice(&[0, 0]);
+        padded.extend_from_slice(&j[8..]);
+        assert!(jpeg_is_complete(&padded));
+        for n in 0..j.len() {
+            assert!(!jpeg_is_complete(&j[..n]));
+        }
     }
 
     #[test]

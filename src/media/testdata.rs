@@ -62,6 +62,42 @@ pub fn webp(w: u32, h: u32, transparent: bool) -> Vec<u8> {
     out
 }
 
+/// An animated lossless WebP made of `frames` still frames, with an EXIF chunk. Built by
+/// hand (the image crate writes only stills): VP8X, ANIM, ANMF × frames, EXIF.
+pub fn animated_webp(w: u32, h: u32, frames: u32) -> Vec<u8> {
+    let chunk = |fourcc: &[u8; 4], payload: &[u8]| {
+        let mut c = fourcc.to_vec();
+        c.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        c.extend_from_slice(payload);
+        if payload.len() % 2 == 1 {
+            c.push(0);
+        }
+        c
+    };
+    let le24 = |v: u32| v.to_le_bytes()[..3].to_vec();
+    let still = webp(w, h, false);
+    let (_, vp8l) = crate::media::sniff::riff_chunks(&still)
+        .find(|(f, _)| f == b"VP8L")
+        .unwrap();
+    let mut vp8x = vec![0x02 | 0x08, 0, 0, 0];
+    vp8x.extend(le24(w - 1));
+    vp8x.extend(le24(h - 1));
+    let mut body = chunk(b"VP8X", &vp8x);
+    body.extend(chunk(b"ANIM", &[255, 255, 255, 255, 0, 0]));
+    for _ in 0..frames {
+        let mut anmf = [le24(0), le24(0), le24(w - 1), le24(h - 1), le24(100)].concat();
+        anmf.push(0);
+        anmf.extend(chunk(b"VP8L", vp8l));
+        body.extend(chunk(b"ANMF", &anmf));
+    }
+    body.extend(chunk(b"EXIF", b"Exif\0\0II*\0secret-gps"));
+    let mut file = b"RIFF".to_vec();
+    file.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
+    file.extend_from_slice(b"WEBP");
+    file.extend(body);
+    file
+}
+
 /// An animated GIF with `frames` frames, looping forever.
 pub fn gif(w: u32, h: u32, frames: u32) -> Vec<u8> {
     let mut out = Vec::new();

@@ -262,9 +262,17 @@ fn too_large(kind: Option<Kind>, limit: u64) -> String {
         "Images"
     };
     format!(
-        "{what} can be at most {} MB. Make the file smaller and try again.",
-        limit / (1024 * 1024)
+        "{what} can be at most {}. Make the file smaller and try again.",
+        human_bytes(limit)
     )
+}
+
+fn human_bytes(n: u64) -> String {
+    if n >= 1024 * 1024 {
+        format!("{:.0} MB", n as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{:.0} KB", (n as f64 / 1024.0).max(1.0))
+    }
 }
 
 /// The file name as the person knows it, for messages (never used as a path).

@@ -507,3 +507,69 @@ async fn avatar_and_header_and_a_removed_upload() {
     let dir = app.data_dir().to_path_buf();
     wait_for(|| stored_files(&dir).len() == before).await;
 }
+
+#[actix_web::test]
+async fn image_size_and_description_limits_come_from_the_config() {
+    let app = TestApp::with_config(|c| {
+        c.media.image_bytes = 20 * 1024;
+        c.media.alt_chars = 10;
+        c.media.image_pixels = 10_000;
+    })
+    .await;
+    let erin = app.signup("erin").await;
+    let big = jpeg(400, 400, 5);
+    assert!(big.len() > 20 * 1024, "{}", big.len());
+    let r = erin
+        .post_multipart(
+            "/posts",
+            &[("body", "too big")],
+            &[("media", "big.jpg", big, "image/jpeg")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("Images can be at most 20 KB");
+    r.assert_contains("too big");
+
+    // 120 × 100 = 12,000 pixels, over a 10,000-pixel limit.
+    let r = erin
+        .post_multipart(
+            "/posts",
+            &[("body", "too many pixels")],
+            &[("media", "p.png", png(120, 100), "image/png")],
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+    r.assert_contains("the limit is");
+    assert!(stored_files(app.data_dir()).is_empty());
+
+    let r = attach(
+        &erin,
+        &[("s.png", png(80, 60), "image/png")],
+        &[("body", "described")],
+    )
+    .await;
+    let id = waiting_ids(&r.body).remove(0);
+    let alt = format!("alt_{id}");
+    let r = erin
+        .post_multipart(
+            "/posts",
+            &[
+                ("body", "described"),
+                ("media_id", &id),
+                (&alt, "far more than ten characters"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("at most 10 characters");
+    r.assert_contains("far more than ten characters"); // what was typed is kept
+    let r = erin
+        .post_multipart(
+            "/posts",
+            &[("body", "described"), ("media_id", &id), (&alt, "short")],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
