@@ -37,6 +37,12 @@ pub struct MediaFiles {
 impl MediaFiles {
     pub fn new(root: PathBuf, threads: usize) -> MediaFiles {
         let fs = FsStore::new(root);
+        // Spool files left by a crash belong to requests that will never finish.
+        if let Ok(entries) = std::fs::read_dir(fs.tmp_dir()) {
+            for e in entries.flatten() {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
         MediaFiles {
             tmp: fs.tmp_dir(),
             store: Arc::new(fs),
