@@ -93,9 +93,17 @@ for _ in range(600):
 print(f"home feeds built: {n}")
 PY
 
+TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' /proc/$PID/stat; }
 run() { # scenario connections delay_ms
-  WEFT_SCENARIO=$1 WEFT_FIXTURES="$WORK/fixtures.lua" WEFT_DELAY_MS=${3:-0} \
-    wrk -t2 -c"$2" -d"$DUR" -s bench/wrk.lua "$BASE" | grep '^RESULT' | sed "s/^RESULT /conns=$2 /"
+  local before after line reqs
+  before=$(cpu_ticks)
+  line=$(WEFT_SCENARIO=$1 WEFT_FIXTURES="$WORK/fixtures.lua" WEFT_DELAY_MS=${3:-0} \
+    wrk -t2 -c"$2" -d"$DUR" -s bench/wrk.lua "$BASE" | grep '^RESULT' | sed "s/^RESULT /conns=$2 /")
+  after=$(cpu_ticks)
+  reqs=$(echo "$line" | sed 's/.*requests=\([0-9]*\).*/\1/')
+  # The server's own CPU time per request (user + system), whatever wrk took of the cores.
+  echo "$line server_cpu_us_per_req=$(( (after - before) * 1000000 / TCK / (reqs > 0 ? reqs : 1) ))"
 }
 for s in ${SCENARIOS:-home home2k public profile thread like post}; do
   run "$s" "$CONNS"

@@ -381,7 +381,7 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
     let photo_path = files.path().join("beach.jpg");
     std::fs::write(
         &photo_path,
-        weft::media::bench::synthetic_photo(1200, 900).expect("a photo"),
+        weft::media::bench::synthetic_photo(1200, 900, 6).expect("a photo"),
     )
     .expect("write the photo");
     let caption = "A photo from the browser";

@@ -174,7 +174,7 @@ async fn photos_with_descriptions_thumbnails_no_exif_dedup_and_cleanup() {
     let alice = app.signup("alice").await;
 
     // A phone photo: EXIF with orientation 6 (rotated) and GPS coordinates.
-    let photo = weft::media::bench::synthetic_photo(640, 480).unwrap();
+    let photo = weft::media::bench::synthetic_photo(640, 480, 6).unwrap();
     assert!(contains(&photo, b"Exif\0\0"));
     let r = attach(
         &alice,
