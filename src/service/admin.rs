@@ -174,8 +174,8 @@ pub struct JobsOverview {
     /// (kind, queued, dead)
     pub counts: Vec<(String, i64, i64)>,
     pub dead: Vec<crate::store::jobs::DeadJob>,
-    /// (feeds, entries) of the bounded home feeds.
-    pub home_feeds: (i64, i64),
+    /// Accounts with a bounded home feed.
+    pub home_feeds: i64,
 }
 
 pub async fn jobs_overview(core: &Core, viewer: &Viewer) -> AppResult<JobsOverview> {
@@ -185,7 +185,7 @@ pub async fn jobs_overview(core: &Core, viewer: &Viewer) -> AppResult<JobsOvervi
             Ok(JobsOverview {
                 counts: crate::store::jobs::counts(c)?,
                 dead: crate::store::jobs::list_dead(c, 50)?,
-                home_feeds: crate::store::home::stats(c)?,
+                home_feeds: crate::store::home::feed_count(c)?,
             })
         })
         .await

@@ -7,14 +7,14 @@ use std::time::Duration;
 
 use crate::common::TestApp;
 
-/// Tables that grow with use; a full scan of one is a bug.
+/// Tables that grow with use; a full scan of one is a bug. (`accounts` and `home_feeds`, one
+/// row per account at most, may be counted.)
 const BIG: &[&str] = &[
     "posts",
     "follows",
     "likes",
     "notifications",
     "home_entries",
-    "home_feeds",
     "bookmarks",
     "mentions",
     "post_tags",

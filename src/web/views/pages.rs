@@ -714,8 +714,8 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
         @if let Some(j) = a.jobs {
             section.settings-section #jobs {
                 h2 { "Background jobs" }
-                p.hint { "Feed fan-out, file clean-up and other work runs here, with retries. Home feeds ready: "
-                    (j.home_feeds.0) " accounts, " (j.home_feeds.1) " entries." }
+                p.hint { "Feed fan-out, file clean-up and other work runs here, with retries. "
+                    "Accounts with a ready home feed: " (j.home_feeds) "." }
                 @if j.counts.is_empty() {
                     p.empty { "Nothing queued." }
                 } @else {
@@ -723,7 +723,8 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
                         thead { tr { th scope="col" { "Kind" } th scope="col" { "Queued" } th scope="col" { "Failed" } } }
                         tbody {
                             @for (kind, queued, dead) in &j.counts {
-                                tr { td { (kind) } td { (queued) } td { (dead) } }
+                                @let cap = |n: &i64| if *n >= crate::store::jobs::COUNT_CAP { format!("{n}+") } else { n.to_string() };
+                                tr { td { (kind) } td { (cap(queued)) } td { (cap(dead)) } }
                             }
                         }
                     }
