@@ -7,6 +7,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod jobs;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod urls;
