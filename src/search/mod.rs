@@ -18,6 +18,7 @@
 //!   committed and searchable.
 //! * [`rebuild`] / [`Indexer::rebuild`]: bulk indexing with a large budget, several threads
 //!   and a single commit.
+//! * [`bench`]: a synthetic benchmark (`bench::run`) for `weft bench search`.
 //!
 //! Visibility: the index stores each post's visibility and author, and [`ViewerFilter`] keeps
 //! out what a viewer may not see (followers-only posts of people they do not follow, and
@@ -25,6 +26,7 @@
 //! the full visibility rules from SQLite to every hit.
 
 pub mod analysis;
+pub mod bench;
 mod index;
 mod indexer;
 pub mod query;
