@@ -99,7 +99,7 @@ impl fmt::Display for BenchReport {
 }
 
 /// SplitMix64: small, fast, deterministic.
-struct Rng(u64);
+pub(super) struct Rng(u64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
@@ -110,7 +110,7 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n.max(1)
     }
 
@@ -159,14 +159,14 @@ fn word(rank: usize) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-struct Generator {
-    rng: Rng,
+pub(super) struct Generator {
+    pub(super) rng: Rng,
     zipf: Zipf,
     words: Vec<String>,
 }
 
 impl Generator {
-    fn new(seed: u64) -> Generator {
+    pub(super) fn new(seed: u64) -> Generator {
         Generator {
             rng: Rng(seed),
             zipf: Zipf::new(VOCABULARY),
@@ -179,7 +179,7 @@ impl Generator {
         &self.words[r]
     }
 
-    fn post(&mut self, i: u64) -> PostDoc {
+    pub(super) fn post(&mut self, i: u64) -> PostDoc {
         let target = 40 + self.rng.below(241) as usize;
         let mut text = String::with_capacity(target + 16);
         let mut tags = Vec::new();
@@ -226,7 +226,7 @@ impl Generator {
         }
     }
 
-    fn query(&mut self) -> SearchQuery {
+    pub(super) fn query(&mut self) -> SearchQuery {
         let n = 1 + self.rng.below(3) as usize;
         let words = (0..n).map(|_| self.word().to_string()).collect();
         SearchQuery {

@@ -12,19 +12,18 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use tantivy::collector::TopDocs;
+use tantivy::index::{IndexSettings, IndexSortByField};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery,
-    TermQuery, TermSetQuery,
+    TermQuery,
 };
 use tantivy::schema::{IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{
-    DocAddress, DocId, Index, IndexReader, ReloadPolicy, Score, SegmentReader, TantivyDocument,
-    Term,
-};
+use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Score, TantivyDocument, Term};
 
 use super::analysis::{self, MAX_PREFIX_CHARS};
+use super::collect::{self, Visibility};
 use super::schema::{self, PersonFields, PostFields, SCHEMA_VERSION, id_u64};
 use super::{
     Cursor, Hit, MAX_PAGE, MAX_RELEVANT_RESULTS, Order, SearchError, SearchPage, SearchQuery,
@@ -211,38 +210,34 @@ impl SearchIndex {
         let g = self.current();
         let f = &self.inner.post_fields;
         let mut analyzer = analysis::text_analyzer();
-        let Some(mut clauses) = post_clauses(f, &mut analyzer, q) else {
+        let Some(clauses) = post_clauses(f, &mut analyzer, q) else {
             return Ok(SearchPage::default());
         };
-        clauses.extend(visibility_clauses(f, viewer));
+        let query = BooleanQuery::new(clauses);
+        let filter = Arc::new(Visibility::new(viewer));
         let searcher = g.posts_reader.searcher();
 
-        let (found, next): (Vec<(i64, DocAddress)>, Option<Cursor>) = match order {
+        let (found, next): (Vec<(u64, DocAddress)>, Option<Cursor>) = match order {
             Order::Newest => {
-                if let Some(Cursor::Before(before)) = cursor {
-                    let Some(before) = id_u64(before) else {
-                        return Ok(SearchPage::default());
-                    };
-                    clauses.push((
-                        Occur::Must,
-                        Box::new(RangeQuery::new(
-                            Bound::Unbounded,
-                            Bound::Excluded(Term::from_field_u64(f.id, before)),
-                        )),
-                    ));
-                }
-                let query = boolean(clauses);
-                let top = searcher.search(
+                let before = match cursor {
+                    Some(Cursor::Before(b)) => match id_u64(b) {
+                        Some(b) => Some(b),
+                        None => return Ok(SearchPage::default()),
+                    },
+                    _ => None,
+                };
+                let found = searcher.search(
                     &query,
-                    &TopDocs::with_limit(limit)
-                        .order_by_fast_field::<u64>("id", tantivy::Order::Desc),
+                    &collect::Newest {
+                        limit,
+                        before,
+                        filter,
+                    },
                 )?;
-                let found: Vec<(i64, DocAddress)> = top
-                    .into_iter()
-                    .filter_map(|(id, addr)| Some((i64::try_from(id?).ok()?, addr)))
-                    .collect();
                 let next = match found.last() {
-                    Some((id, _)) if found.len() == limit => Some(Cursor::Before(*id)),
+                    Some(&(id, _)) if found.len() == limit => {
+                        i64::try_from(id).ok().map(Cursor::Before)
+                    }
                     _ => None,
                 };
                 (found, next)
@@ -256,20 +251,15 @@ impl SearchIndex {
                     return Ok(SearchPage::default());
                 }
                 let limit = limit.min(MAX_RELEVANT_RESULTS - offset);
-                let query = boolean(clauses);
-                let now = crate::domain::now_secs();
                 let top = searcher.search(
                     &query,
-                    &TopDocs::with_limit(limit)
-                        .and_offset(offset)
-                        .tweak_score(move |segment: &SegmentReader| recency_boost(segment, now)),
+                    &collect::Relevant {
+                        k: offset + limit,
+                        filter,
+                    },
                 )?;
-                let mut found = Vec::with_capacity(top.len());
-                for (_, addr) in top {
-                    if let Some(id) = post_id(&searcher, addr)? {
-                        found.push((id, addr));
-                    }
-                }
+                let found: Vec<(u64, DocAddress)> =
+                    top.iter().skip(offset).map(|s| (s.id, s.addr)).collect();
                 let end = offset + found.len();
                 let next = (found.len() == limit && end < MAX_RELEVANT_RESULTS)
                     .then_some(Cursor::Offset(end));
@@ -284,6 +274,9 @@ impl SearchIndex {
         };
         let mut hits = Vec::with_capacity(found.len());
         for (id, addr) in found {
+            let Ok(id) = i64::try_from(id) else {
+                continue;
+            };
             let snippet = match &generator {
                 Some(generator) => {
                     let doc: TantivyDocument = searcher.doc(addr)?;
@@ -406,10 +399,6 @@ fn boost(q: Box<dyn Query>, by: Score) -> Box<dyn Query> {
     Box::new(BoostQuery::new(q, by))
 }
 
-fn boolean(clauses: Vec<(Occur, Box<dyn Query>)>) -> BooleanQuery {
-    BooleanQuery::new(clauses)
-}
-
 /// The `id` fast field of a hit (posts and people both have one).
 fn post_id(searcher: &tantivy::Searcher, addr: DocAddress) -> Result<Option<i64>, SearchError> {
     let column = searcher
@@ -419,18 +408,6 @@ fn post_id(searcher: &tantivy::Searcher, addr: DocAddress) -> Result<Option<i64>
     Ok(column
         .first(addr.doc_id)
         .and_then(|v| i64::try_from(v).ok()))
-}
-
-/// BM25 times a factor from 1.25 (just posted) falling to about 1 over weeks.
-fn recency_boost(segment: &SegmentReader, now: i64) -> impl Fn(DocId, Score) -> Score + use<> {
-    let created = segment.fast_fields().i64("created_at").ok();
-    move |doc: DocId, score: Score| {
-        let Some(created) = created.as_ref().and_then(|c| c.first(doc)) else {
-            return score;
-        };
-        let age_days = (now.saturating_sub(created)).max(0) as f32 / 86_400.0;
-        score * (1.0 + 0.25 / (1.0 + age_days / 7.0))
-    }
 }
 
 /// A word or phrase as a query on the text field: a term for one token, a phrase for more.
@@ -509,38 +486,6 @@ fn post_clauses(
         }
     }
     Some(clauses)
-}
-
-/// Keeps out what the viewer may not see: mentioned-only posts and followers-only posts of
-/// people they do not follow, except their own. Written as exclusions because non-public
-/// posts are few, so the excluded sets are small.
-fn visibility_clauses(f: &PostFields, v: &ViewerFilter) -> Vec<(Occur, Box<dyn Query>)> {
-    let vis = |n: u64| term_query(Term::from_field_u64(f.visibility, n));
-    let Some(me) = v.viewer.and_then(id_u64) else {
-        return vec![(Occur::MustNot, vis(1)), (Occur::MustNot, vis(2))];
-    };
-    let non_public = BooleanQuery::new(vec![(Occur::Should, vis(1)), (Occur::Should, vis(2))]);
-    let mut hidden: Vec<(Occur, Box<dyn Query>)> = vec![
-        (Occur::Must, Box::new(non_public)),
-        (
-            Occur::MustNot,
-            term_query(Term::from_field_u64(f.author_id, me)),
-        ),
-    ];
-    let followed: Vec<Term> = v
-        .followed_authors
-        .iter()
-        .filter_map(|&a| id_u64(a))
-        .map(|a| Term::from_field_u64(f.author_id, a))
-        .collect();
-    if !followed.is_empty() {
-        let followers_only_of_followed = BooleanQuery::new(vec![
-            (Occur::Must, vis(1)),
-            (Occur::Must, Box::new(TermSetQuery::new(followed))),
-        ]);
-        hidden.push((Occur::MustNot, Box::new(followers_only_of_followed)));
-    }
-    vec![(Occur::MustNot, Box::new(BooleanQuery::new(hidden)))]
 }
 
 fn snippet_generator(
@@ -728,9 +673,13 @@ pub(super) fn remove_other_generations(dir: &Path, keep: &str, tmp_too: bool) {
 pub(super) fn new_index(
     path: &Path,
     schema: tantivy::schema::Schema,
+    settings: IndexSettings,
 ) -> Result<Index, SearchError> {
     std::fs::create_dir_all(path)?;
-    let index = Index::create_in_dir(path, schema)?;
+    let index = Index::builder()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(path)?;
     analysis::register(index.tokenizers());
     Ok(index)
 }
@@ -740,11 +689,15 @@ fn build_empty_generation(dir: &Path) -> Result<String, SearchError> {
     std::fs::create_dir_all(dir)?;
     let n = next_generation_number(dir)?;
     let tmp = dir.join(tmp_name(n));
-    for (sub, schema) in [
-        (POSTS_DIR, schema::post_schema().0),
-        (PEOPLE_DIR, schema::person_schema().0),
+    for (sub, schema, settings) in [
+        (POSTS_DIR, schema::post_schema().0, schema::post_settings()),
+        (
+            PEOPLE_DIR,
+            schema::person_schema().0,
+            IndexSettings::default(),
+        ),
     ] {
-        let index = new_index(&tmp.join(sub), schema)?;
+        let index = new_index(&tmp.join(sub), schema, settings)?;
         let mut writer: tantivy::IndexWriter<TantivyDocument> =
             index.writer_with_num_threads(1, 15_000_000)?;
         writer.commit()?;
@@ -795,11 +748,12 @@ pub(super) fn switch_manifest(dir: &Path, name: &str) -> Result<(), SearchError>
 fn open_index(
     path: &Path,
     expected: &tantivy::schema::Schema,
+    sort: Option<&IndexSortByField>,
 ) -> Result<(Index, IndexReader), SearchError> {
     let index = Index::open_in_dir(path)?;
-    if &index.schema() != expected {
+    if &index.schema() != expected || index.settings().sort_by_field.as_ref() != sort {
         return Err(SearchError::NeedsRebuild(format!(
-            "{} has another schema",
+            "{} has another schema or sort order",
             path.display()
         )));
     }
@@ -818,8 +772,14 @@ fn open_index(
 
 pub(super) fn open_generation(dir: &Path, name: &str) -> Result<Generation, SearchError> {
     let path = dir.join(name);
-    let (posts, posts_reader) = open_index(&posts_path(&path), &schema::post_schema().0)?;
-    let (people, people_reader) = open_index(&people_path(&path), &schema::person_schema().0)?;
+    let post_settings = schema::post_settings();
+    let (posts, posts_reader) = open_index(
+        &posts_path(&path),
+        &schema::post_schema().0,
+        post_settings.sort_by_field.as_ref(),
+    )?;
+    let (people, people_reader) =
+        open_index(&people_path(&path), &schema::person_schema().0, None)?;
     Ok(Generation {
         name: name.to_string(),
         path,

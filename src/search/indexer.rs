@@ -503,8 +503,16 @@ fn build_generation(
         let per_thread = (opts.memory_budget / threads).clamp(MIN_BUDGET, 4_000_000_000);
         let (post_schema, pf) = schema::post_schema();
         let (person_schema, sf) = schema::person_schema();
-        let post_index = index::new_index(&index::posts_path(&tmp), post_schema)?;
-        let people_index = index::new_index(&index::people_path(&tmp), person_schema)?;
+        let post_index = index::new_index(
+            &index::posts_path(&tmp),
+            post_schema,
+            schema::post_settings(),
+        )?;
+        let people_index = index::new_index(
+            &index::people_path(&tmp),
+            person_schema,
+            tantivy::index::IndexSettings::default(),
+        )?;
         let post_writer: IndexWriter<TantivyDocument> = post_index.writer_with_options(
             IndexWriterOptions::builder()
                 .memory_budget_per_thread(per_thread)

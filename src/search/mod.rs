@@ -27,6 +27,7 @@
 
 pub mod analysis;
 pub mod bench;
+mod collect;
 mod index;
 mod indexer;
 pub mod query;
@@ -94,7 +95,7 @@ pub enum Order {
     /// By id, newest first; paginate with [`Cursor::Before`].
     #[default]
     Newest,
-    /// By BM25 relevance (with a slight boost for recent posts); paginate with
+    /// By BM25 relevance (ties: newer first); paginate with
     /// [`Cursor::Offset`], at most [`MAX_RELEVANT_RESULTS`] deep.
     Relevant,
 }

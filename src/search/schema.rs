@@ -3,6 +3,7 @@
 //! index written by an older build is rebuilt instead of misread.
 
 use tantivy::TantivyDocument;
+use tantivy::index::{IndexSettings, IndexSortByField};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
@@ -46,6 +47,17 @@ pub struct PostFields {
     pub is_reply: Field,
 }
 
+/// Posts are kept sorted by id, newest first, inside every segment (see `collect::Newest`).
+pub fn post_settings() -> IndexSettings {
+    IndexSettings {
+        sort_by_field: Some(IndexSortByField {
+            field: "id".to_string(),
+            order: tantivy::index::Order::Desc,
+        }),
+        ..IndexSettings::default()
+    }
+}
+
 pub fn post_schema() -> (Schema, PostFields) {
     let mut b = Schema::builder();
     let fields = PostFields {
@@ -58,7 +70,8 @@ pub fn post_schema() -> (Schema, PostFields) {
         tags: b.add_text_field("tags", STRING),
         mentions: b.add_text_field("mentions", STRING),
         created_at: b.add_i64_field("created_at", INDEXED | FAST),
-        visibility: b.add_u64_field("visibility", INDEXED),
+        // Fast: the collectors filter on it per document.
+        visibility: b.add_u64_field("visibility", INDEXED | FAST),
         has_media: b.add_bool_field("has_media", INDEXED),
         is_reply: b.add_bool_field("is_reply", INDEXED),
     };
