@@ -31,6 +31,8 @@ pub struct BenchReport {
     pub newest_snippets: Latency,
     /// By relevance, ids only.
     pub relevant: Latency,
+    /// Newest first, ids only: `#tag`, `from:user`, `word has:media`, `"two words"`, in turn.
+    pub filters: Latency,
     /// Average hits per newest-first page (20 at most).
     pub mean_hits: f64,
 }
@@ -94,7 +96,8 @@ impl fmt::Display for BenchReport {
         )?;
         writeln!(f, "  newest first:               {}", self.newest)?;
         writeln!(f, "  newest first with snippets: {}", self.newest_snippets)?;
-        write!(f, "  by relevance:               {}", self.relevant)
+        writeln!(f, "  by relevance:               {}", self.relevant)?;
+        write!(f, "  filters and phrases:        {}", self.filters)
     }
 }
 
@@ -226,6 +229,26 @@ impl Generator {
         }
     }
 
+    /// `#tag`, `from:user`, `word has:media` or a two-word phrase, by turns.
+    fn filter_query(&mut self, n: usize) -> SearchQuery {
+        let mut q = SearchQuery::default();
+        match n % 4 {
+            0 => {
+                let r = self.zipf.sample(&mut self.rng) % 300;
+                q.tags.push(self.words[r].clone());
+            }
+            1 => q.from = Some(format!("user{}", self.rng.below(AUTHORS) + 1)),
+            2 => {
+                q.words.push(self.word().to_string());
+                q.has_media = true;
+            }
+            _ => q
+                .phrases
+                .push(vec![self.word().to_string(), self.word().to_string()]),
+        }
+        q
+    }
+
     pub(super) fn query(&mut self) -> SearchQuery {
         let n = 1 + self.rng.below(3) as usize;
         let words = (0..n).map(|_| self.word().to_string()).collect();
@@ -248,19 +271,23 @@ fn people() -> impl Iterator<Item = PersonDoc> {
 /// Builds an index of `posts` synthetic posts in `dir` (which should be empty or missing) and
 /// times `queries` searches. Release builds only give meaningful figures.
 pub fn run(posts: usize, queries: usize, dir: &Path) -> Result<BenchReport, SearchError> {
+    run_with(posts, queries, dir, &RebuildOptions::default())
+}
+
+/// [`run`] with explicit rebuild settings.
+pub fn run_with(
+    posts: usize,
+    queries: usize,
+    dir: &Path,
+    opts: &RebuildOptions,
+) -> Result<BenchReport, SearchError> {
     let mut g = Generator::new(42);
     let started = Instant::now();
     let docs: Vec<PostDoc> = (0..posts as u64).map(|i| g.post(i)).collect();
     let generate_secs = started.elapsed().as_secs_f64();
 
     let started = Instant::now();
-    let index = rebuild_with(
-        dir,
-        docs.into_iter(),
-        people(),
-        &|_| {},
-        &RebuildOptions::default(),
-    )?;
+    let index = rebuild_with(dir, docs.into_iter(), people(), &|_| {}, opts)?;
     let rebuild_secs = started.elapsed().as_secs_f64();
     let stats = index.stats();
 
@@ -277,6 +304,8 @@ pub fn run(posts: usize, queries: usize, dir: &Path) -> Result<BenchReport, Sear
     let (newest, hits) = time_queries(&index, &qs, &viewer, Order::Newest, false)?;
     let (newest_snippets, _) = time_queries(&index, &qs, &viewer, Order::Newest, true)?;
     let (relevant, _) = time_queries(&index, &qs, &viewer, Order::Relevant, false)?;
+    let fqs: Vec<SearchQuery> = (0..queries).map(|n| g.filter_query(n)).collect();
+    let (filters, _) = time_queries(&index, &fqs, &viewer, Order::Newest, false)?;
     Ok(BenchReport {
         posts,
         generate_secs,
@@ -287,6 +316,7 @@ pub fn run(posts: usize, queries: usize, dir: &Path) -> Result<BenchReport, Sear
         newest,
         newest_snippets,
         relevant,
+        filters,
         mean_hits: hits as f64 / qs.len().max(1) as f64,
     })
 }
@@ -336,6 +366,7 @@ mod tests {
     }
 
     /// `WEFT_BENCH_POSTS=1000000 cargo test --release --lib search::bench::tests::full -- --ignored --nocapture`
+    /// (`WEFT_BENCH_BUDGET_MB` sets the rebuild's writer memory).
     #[test]
     #[ignore]
     fn full() {
@@ -343,8 +374,15 @@ mod tests {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(1_000_000);
+        let mut opts = RebuildOptions::default();
+        if let Some(mb) = std::env::var("WEFT_BENCH_BUDGET_MB")
+            .ok()
+            .and_then(|v| v.parse::<usize>().ok())
+        {
+            opts.memory_budget = mb * 1_000_000;
+        }
         let dir = tempfile::tempdir().unwrap();
-        let report = run(n, 3_000, &dir.path().join("bench")).unwrap();
+        let report = run_with(n, 3_000, &dir.path().join("bench"), &opts).unwrap();
         println!("{report}");
     }
 }

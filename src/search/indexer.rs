@@ -48,7 +48,7 @@ impl Default for RebuildOptions {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         RebuildOptions {
-            memory_budget: 512_000_000,
+            memory_budget: 256_000_000,
             threads: cores.clamp(1, 4),
         }
     }

@@ -929,3 +929,36 @@ fn newest_first_matches_a_brute_force_scan_across_segments_edits_and_deletes() {
         }
     }
 }
+
+#[test]
+fn handles_are_shareable_between_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<SearchIndex>();
+    shareable::<Indexer>();
+    fn sendable<T: Send>() {}
+    sendable::<Flush>();
+}
+
+#[test]
+fn a_flush_is_awaited_and_the_indexer_dropped_inside_the_runtime() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let fx = Fx::new();
+        fx.indexer.upsert_post(post(1, "alice", "async")).unwrap();
+        fx.indexer.flush().wait().await.unwrap();
+        assert_eq!(fx.ids("async"), [1]);
+        fx.indexer.upsert_post(post(2, "alice", "async")).unwrap();
+        // Dropping commits what is pending, without Tokio's blocking-in-async panic.
+        let Fx {
+            dir,
+            index,
+            indexer,
+        } = fx;
+        drop(indexer);
+        assert_eq!(index.doc_count(), 2);
+        drop(dir);
+    });
+}
