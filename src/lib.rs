@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod media;
+pub mod search;
 pub mod service;
 pub mod store;
 pub mod urls;
