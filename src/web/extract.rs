@@ -217,63 +217,112 @@ impl<T: 'static> FromRequest for CsrfForm<T> {
     type Future = Pin<Box<dyn Future<Output = Result<CsrfForm<T>, AppError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<Data<Core>>()
-            .map(|c| c.config.limits.form_bytes)
-            .unwrap_or(64 * 1024);
-        let header_token = req
+        read_form(req, payload, false)
+    }
+}
+
+/// A form that may carry files (`multipart/form-data`). Files are only read from a logged-in
+/// session whose CSRF token came first (in the header, or as the first fields of the form,
+/// where every form of ours puts it), so nobody can make the server spool a large body to
+/// disk without being someone it trusts.
+pub struct CsrfUpload<T>(pub CsrfForm<T>);
+
+impl<T: DeserializeOwned> CsrfUpload<T> {
+    pub fn verify_full(self, ctx: &Ctx) -> AppResult<Verified<T>> {
+        self.0.verify_full(ctx)
+    }
+}
+
+impl<T: 'static> FromRequest for CsrfUpload<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<CsrfUpload<T>, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let form = read_form::<T>(req, payload, true);
+        Box::pin(async move { form.await.map(CsrfUpload) })
+    }
+}
+
+fn read_form<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    files_allowed: bool,
+) -> Pin<Box<dyn Future<Output = Result<CsrfForm<T>, AppError>>>> {
+    let limit = req
+        .app_data::<Data<Core>>()
+        .map(|c| c.config.limits.form_bytes)
+        .unwrap_or(64 * 1024);
+    let header_token = req
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let multipart = files_allowed && super::upload::is_multipart(req);
+    let core = req.app_data::<Data<Core>>().cloned();
+    let session = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
+    let req2 = req.clone();
+    let ct_ok = multipart
+        || req
             .headers()
-            .get(CSRF_HEADER)
+            .get("content-type")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let multipart = super::upload::is_multipart(req);
-        let core = req.app_data::<Data<Core>>().cloned();
-        let req2 = req.clone();
-        let ct_ok = multipart
-            || req
-                .headers()
-                .get("content-type")
-                .and_then(|v| v.to_str().ok())
-                .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        let declared = req
-            .headers()
-            .get("content-length")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        Box::pin(async move {
-            if !ct_ok {
-                return Err(AppError::invalid("Send this form as a normal web form."));
-            }
-            if multipart {
-                let core = core.ok_or(AppError::Unavailable)?;
-                let (body, files) = super::upload::read(&core, &req2, payload).await?;
-                return Ok(CsrfForm {
-                    body,
-                    header_token,
-                    files,
-                    _t: std::marker::PhantomData,
-                });
-            }
-            if declared.is_some_and(|n| n > limit) {
+            .is_none_or(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if !ct_ok {
+            return Err(AppError::invalid("Send this form as a normal web form."));
+        }
+        if multipart {
+            let core = core.ok_or(AppError::Unavailable)?;
+            let viewer = match session {
+                Some(t) => accounts::viewer_for_token(&core, &t, false).await?,
+                None => None,
+            };
+            let Some((viewer, _)) = viewer else {
+                return Err(AppError::Unauthorized);
+            };
+            let header_ok = header_token
+                .as_deref()
+                .is_some_and(|t| constant_time_eq(t.as_bytes(), viewer.csrf.as_bytes()));
+            let gate = super::upload::Gate {
+                csrf: viewer.csrf,
+                header_ok,
+            };
+            let (body, files) = super::upload::read(&core, &req2, payload, &gate).await?;
+            return Ok(CsrfForm {
+                body,
+                header_token,
+                files,
+                _t: std::marker::PhantomData,
+            });
+        }
+        if declared.is_some_and(|n| n > limit) {
+            return Err(AppError::TooLarge);
+        }
+        let mut body = actix_web::web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk.map_err(|_| AppError::invalid("The upload was interrupted."))?;
+            if body.len() + chunk.len() > limit {
                 return Err(AppError::TooLarge);
             }
-            let mut body = actix_web::web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| AppError::invalid("The upload was interrupted."))?;
-                if body.len() + chunk.len() > limit {
-                    return Err(AppError::TooLarge);
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(CsrfForm {
-                body: body.freeze(),
-                header_token,
-                files: Vec::new(),
-                _t: std::marker::PhantomData,
-            })
+            body.extend_from_slice(&chunk);
+        }
+        Ok(CsrfForm {
+            body: body.freeze(),
+            header_token,
+            files: Vec::new(),
+            _t: std::marker::PhantomData,
         })
-    }
+    })
+}
+
+pub(crate) fn tokens_match(a: &str, b: &str) -> bool {
+    !b.is_empty() && constant_time_eq(a.as_bytes(), b.as_bytes())
 }
 
 /// `?before=ID` on every paginated page.

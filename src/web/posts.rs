@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx, NoFields, Verified};
+use super::extract::{CsrfForm, CsrfUpload, Ctx, NoFields, Verified};
 use super::upload::FilePart;
 use super::views::components::{self, ComposeMedia, ComposeState};
 use super::views::pages;
@@ -99,7 +99,7 @@ async fn compose_media(
         .collect())
 }
 
-pub async fn create(ctx: Ctx, form: CsrfForm<PostForm>) -> AppResult<HttpResponse> {
+pub async fn create(ctx: Ctx, form: CsrfUpload<PostForm>) -> AppResult<HttpResponse> {
     let Verified {
         form: f,
         pairs,

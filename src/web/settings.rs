@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use actix_web::HttpResponse;
 use serde::Deserialize;
 
-use super::extract::{CsrfForm, Ctx, NoFields, Verified};
+use super::extract::{CsrfForm, CsrfUpload, Ctx, NoFields, Verified};
 use super::upload::FilePart;
 use super::views::Notice;
 use super::views::pages::{self, ProfileFormState, SettingsPage};
@@ -105,7 +105,7 @@ pub async fn save_profile(
 /// Avatar and header: a new file replaces the picture, a ticked box removes it.
 pub async fn save_pictures(
     ctx: Ctx,
-    form: CsrfForm<HashMap<String, String>>,
+    form: CsrfUpload<HashMap<String, String>>,
 ) -> AppResult<HttpResponse> {
     let Verified { form: f, files, .. } = form.verify_full(&ctx)?;
     let v = ctx.require_viewer()?;

@@ -37,6 +37,12 @@ impl FilePart {
     }
 }
 
+/// Who may send files: the session's CSRF token, and whether the header carried it already.
+pub struct Gate {
+    pub csrf: String,
+    pub header_ok: bool,
+}
+
 /// What a file's first bytes must reach before its type is decided.
 const SNIFF_BYTES: usize = 64;
 /// Chunks are gathered to this size before each write, so the blocking pool is used sparingly.
@@ -71,6 +77,7 @@ pub async fn read(
     core: &Core,
     req: &HttpRequest,
     payload: Payload,
+    gate: &Gate,
 ) -> AppResult<(Bytes, Vec<FilePart>)> {
     let m = &core.config.media;
     let text_limit = core.config.limits.form_bytes;
@@ -87,6 +94,7 @@ pub async fn read(
     let mut text_bytes = 0usize;
     let mut total: u64 = 0;
     let mut files = Vec::new();
+    let mut token_seen = gate.header_ok;
     while let Some(field) = parts.next().await {
         let mut field = field.map_err(interrupted)?;
         let name = field.name().unwrap_or_default().to_string();
@@ -106,9 +114,16 @@ pub async fn read(
                 value.extend_from_slice(&chunk);
             }
             let value = String::from_utf8_lossy(&value);
+            if name == "csrf" && super::extract::tokens_match(&value, &gate.csrf) {
+                token_seen = true;
+            }
             text.append_pair(&name, &value);
             continue;
         };
+        if !token_seen {
+            // No file is written before the form has shown it comes from the session's page.
+            return Err(AppError::Csrf);
+        }
         // A file field: decide its type from the first bytes, then stream it to disk.
         let mut head: Vec<u8> = Vec::new();
         let mut kind: Option<Kind> = None;

@@ -573,3 +573,60 @@ async fn image_size_and_description_limits_come_from_the_config() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
+
+#[actix_web::test]
+async fn files_are_read_only_from_a_session_whose_token_comes_first() {
+    let app = TestApp::spawn().await;
+    let frank = app.signup("frank").await;
+    let photo = jpeg(64, 64, 1);
+    let send = |client: &reqwest::Client, path: &str, form: reqwest::multipart::Form| {
+        client
+            .post(format!("{}{path}", app.base))
+            .multipart(form)
+            .send()
+    };
+    let part = || {
+        reqwest::multipart::Part::bytes(photo.clone())
+            .file_name("a.jpg")
+            .mime_str("image/jpeg")
+            .unwrap()
+    };
+    // Logged out: refused before the body is read.
+    let anon = app.anon();
+    let token = anon.csrf().await;
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", token)
+        .text("body", "unposted-words-xyz")
+        .part("media", part());
+    let r = send(&anon.client, "/posts", form).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A file before the token: refused, nothing written.
+    let token = frank.csrf().await;
+    let form = reqwest::multipart::Form::new()
+        .part("media", part())
+        .text("csrf", token.clone())
+        .text("body", "unposted-words-xyz");
+    let r = send(&frank.client, "/posts", form).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A wrong token: refused.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", "not-the-token")
+        .part("media", part());
+    let r = send(&frank.client, "/posts", form).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Forms without files do not take multipart bodies at all.
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", token)
+        .text("display_name", "F")
+        .part("avatar", part());
+    let r = send(&frank.client, "/settings/profile", form)
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(stored_files(app.data_dir()).is_empty());
+    assert_eq!(spooled(app.data_dir()), 0);
+    frank
+        .get("/@frank")
+        .await
+        .assert_lacks("unposted-words-xyz");
+}
