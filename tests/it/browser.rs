@@ -308,11 +308,14 @@ impl Browser {
     /// window size WebDriver sets includes the browser's own frame, even when headless.
     async fn set_viewport(&self, w: u32, h: u32) {
         let mut size = (w, h);
-        for _ in 0..3 {
+        let mut seen = (0, 0);
+        // The window manager applies a resize asynchronously; under load it can lag a little.
+        for _ in 0..8 {
             self.c
                 .set_window_size(size.0, size.1)
                 .await
                 .unwrap_or_else(|e| panic!("resize to {}x{}: {e}", size.0, size.1));
+            tokio::time::sleep(Duration::from_millis(50)).await;
             let inner = self
                 .c
                 .execute("return [window.innerWidth, window.innerHeight];", vec![])
@@ -328,12 +331,20 @@ impl Browser {
             if (iw, ih) == (w, h) {
                 return;
             }
+            if (iw, ih) == seen {
+                // Nothing changed since the last try: give the resize time to land.
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            seen = (iw, ih);
             size = (
                 (size.0 + w).saturating_sub(iw).max(1),
                 (size.1 + h).saturating_sub(ih).max(1),
             );
         }
-        panic!("could not make the viewport {w}x{h}");
+        panic!(
+            "could not make the viewport {w}x{h} (last seen {}x{})",
+            seen.0, seen.1
+        );
     }
 
     async fn signup(&self, name: &str) {
