@@ -290,6 +290,7 @@ impl Browser {
             self.set_viewport(w, h).await;
             // The layout changed; make sure the page is still the one we expect.
             self.find(ready).await;
+            self.images_loaded().await;
             let png = self
                 .c
                 .screenshot()
@@ -302,6 +303,25 @@ impl Browser {
             .set_window_size(1280, 900)
             .await
             .expect("restore the window size");
+    }
+
+    /// Waits until every photo in view has loaded, so a screenshot shows photos rather than
+    /// their blurred placeholders.
+    async fn images_loaded(&self) {
+        let script = "return Array.from(document.querySelectorAll('img.picture')).every(i => \
+             (i.complete && i.naturalWidth > 0) || i.getBoundingClientRect().top > innerHeight);";
+        let started = Instant::now();
+        while started.elapsed() < WAIT {
+            let done = self.c.execute(script, vec![]).await.expect("run a script");
+            if done.as_bool() == Some(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "photos did not load within {WAIT:?}\n{}",
+            self.describe().await
+        );
     }
 
     /// Sizes the window so the page itself (the viewport) is `w` x `h` CSS pixels: the
@@ -414,6 +434,17 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
         .flatten()
         .unwrap_or_default();
     assert_eq!(kept, caption, "the text survives the upload");
+    // The composer with the preview and the alt text reminder, as it is at this moment.
+    let shot = alice
+        .c
+        .screenshot()
+        .await
+        .expect("screenshot of the composer");
+    std::fs::write(
+        Path::new(SCREENSHOTS).join("desktop-composer-attachment.png"),
+        shot,
+    )
+    .expect("write the screenshot");
     alice
         .type_into("form.compose li.attachment textarea", alt)
         .await;
