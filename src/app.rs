@@ -30,7 +30,11 @@ impl Running {
         let grace = std::time::Duration::from_secs(self.core.config.server.shutdown_timeout_secs);
         self.jobs.stop(grace).await;
         let core = self.core.clone();
-        let _ = tokio::task::spawn_blocking(move || core.close()).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            core.search.stop();
+            core.close()
+        })
+        .await;
         tracing::info!("stopped; database closed");
         res.context("running the HTTP server")
     }
@@ -81,6 +85,22 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
             tracing::error!("queueing periodic jobs: {e:#}");
         }
     });
+    if core.search.needs_rebuild() {
+        // Search works meanwhile, from what is already indexed, and says it is incomplete.
+        let rebuild = core.clone();
+        actix_web::rt::spawn(async move {
+            tracing::info!("rebuilding the search index from the database in the background");
+            let res = tokio::task::spawn_blocking(move || {
+                crate::service::search::rebuild_blocking(&rebuild)
+            })
+            .await;
+            match res {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => tracing::error!("rebuilding the search index: {e:#}"),
+                Err(e) => tracing::error!("rebuilding the search index: {e}"),
+            }
+        });
+    }
     tracing::info!(
         "weft listening on http://{addr} (public URL {}), data in {}",
         core.urls.base(),

@@ -18,6 +18,7 @@ pub struct Config {
     pub jobs: Jobs,
     pub feeds: Feeds,
     pub media: Media,
+    pub search: Search,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -147,6 +148,50 @@ impl Default for Media {
             alt_chars: 1500,
             processing_threads: 2,
             unattached_hours: 24,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Search {
+    /// Characters of a search query that are read; the rest is ignored.
+    pub max_query_chars: usize,
+    /// Longest time between a change and its commit to the index (the index commits on this
+    /// timer or after `commit_docs` changes, never per post).
+    pub commit_interval_ms: u64,
+    pub commit_docs: usize,
+    /// Memory for the index writer, in MiB (a rebuild takes `rebuild_memory_mib`).
+    pub writer_memory_mib: usize,
+    pub rebuild_memory_mib: usize,
+    /// Suggestions shown while typing an @mention or #hashtag.
+    pub autocomplete_results: usize,
+    /// Trends look at this many past hours of public posts.
+    pub trends_window_hours: u64,
+    /// A person's use of a tag (or engagement with a post) counts half after this many hours.
+    pub trends_half_life_hours: u64,
+    /// Distinct people a tag or post needs before it can trend.
+    pub trends_min_people: usize,
+    /// Tags and posts shown in trends.
+    pub trends_shown: usize,
+    /// Trends are computed at most this often.
+    pub trends_cache_secs: u64,
+}
+
+impl Default for Search {
+    fn default() -> Self {
+        Search {
+            max_query_chars: 512,
+            commit_interval_ms: 800,
+            commit_docs: 1000,
+            writer_memory_mib: 50,
+            rebuild_memory_mib: 256,
+            autocomplete_results: 6,
+            trends_window_hours: 24,
+            trends_half_life_hours: 6,
+            trends_min_people: 2,
+            trends_shown: 10,
+            trends_cache_secs: 60,
         }
     }
 }
@@ -326,6 +371,13 @@ impl Config {
         if self.jobs.workers == 0 || self.jobs.max_attempts == 0 {
             bail!("jobs.workers and jobs.max_attempts must be positive");
         }
+        let s = &self.search;
+        if s.max_query_chars == 0 || s.commit_docs == 0 || s.trends_window_hours == 0 {
+            bail!("search.max_query_chars, commit_docs and trends_window_hours must be positive");
+        }
+        if s.writer_memory_mib < 15 || s.rebuild_memory_mib < 15 {
+            bail!("search.writer_memory_mib and rebuild_memory_mib must be at least 15");
+        }
         if self.feeds.home_size < self.limits.page_size {
             bail!("feeds.home_size must be at least limits.page_size");
         }
@@ -345,6 +397,11 @@ impl Config {
 
     pub fn db_path(&self) -> PathBuf {
         self.server.data_dir.join("weft.sqlite3")
+    }
+
+    /// The full-text index; derived from the database and rebuilt when missing.
+    pub fn search_dir(&self) -> PathBuf {
+        self.server.data_dir.join("search")
     }
 }
 

@@ -52,6 +52,22 @@ pub type JobFuture = Pin<Box<dyn Future<Output = Result<Outcome, Failure>> + Sen
 
 pub trait Handler: Send + Sync + 'static {
     fn run(&self, job: QueuedJob) -> JobFuture;
+
+    /// Kinds whose due jobs are handed over together to `run_batch` (work that is cheaper in
+    /// bulk, such as index updates that wait for one commit).
+    fn batched(&self, _kind: &str) -> bool {
+        false
+    }
+
+    /// Runs a batch of jobs of one batched kind; the outcome applies to each of them.
+    fn run_batch(&self, jobs: Vec<QueuedJob>) -> JobFuture {
+        let kinds: Vec<String> = jobs.into_iter().map(|j| j.kind).collect();
+        Box::pin(async move {
+            Err(Failure::permanent(format!(
+                "no batch handler for {kinds:?}"
+            )))
+        })
+    }
 }
 
 /// The handle kept in the app state: wakes the runner when new jobs are committed.
@@ -74,6 +90,9 @@ pub struct Runner {
 }
 
 const BATCH: usize = 64;
+/// Batches of batched kinds in flight at once. They mostly wait (for an index commit), so
+/// they do not take the workers' permits; this bounds the jobs held in memory.
+const BATCHES_IN_FLIGHT: usize = 32;
 /// Upper bound on sleeping when nothing is due, so retries and clock jumps are noticed.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
@@ -117,6 +136,7 @@ async fn run_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(cfg.workers));
+    let batch_permits = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
     let cfg = Arc::new(cfg);
     loop {
@@ -136,12 +156,20 @@ async fn run_loop(
             }
         };
         let mut started = 0;
+        let mut batches: Vec<(String, Vec<QueuedJob>)> = Vec::new();
         for job in due {
             let fresh = in_flight
                 .lock()
                 .map(|mut s| s.insert(job.id))
                 .unwrap_or(false);
             if !fresh {
+                continue;
+            }
+            if handler.batched(&job.kind) {
+                match batches.iter_mut().find(|(k, _)| *k == job.kind) {
+                    Some((_, b)) => b.push(job),
+                    None => batches.push((job.kind.clone(), vec![job])),
+                }
                 continue;
             }
             let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -155,6 +183,24 @@ async fn run_loop(
                 run_one(&db, &*handler, &cfg, job).await;
                 if let Ok(mut s) = in_flight.lock() {
                     s.remove(&id);
+                }
+                drop(permit);
+            });
+        }
+        for (_, jobs) in batches {
+            let Ok(permit) = batch_permits.clone().acquire_owned().await else {
+                break;
+            };
+            started += 1;
+            let (db, handler, in_flight, cfg) =
+                (db.clone(), handler.clone(), in_flight.clone(), cfg.clone());
+            tokio::spawn(async move {
+                let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
+                run_batch(&db, &*handler, &cfg, jobs).await;
+                if let Ok(mut s) = in_flight.lock() {
+                    for id in &ids {
+                        s.remove(id);
+                    }
                 }
                 drop(permit);
             });
@@ -180,6 +226,63 @@ async fn run_loop(
     }
     // Let jobs in flight finish: wait until every permit is back.
     let _ = permits.acquire_many(cfg.workers as u32).await;
+    let _ = batch_permits.acquire_many(BATCHES_IN_FLIGHT as u32).await;
+}
+
+/// The failure of a job: when to retry it, or `None` to set it aside.
+fn retry_at(cfg: &config::Jobs, id: i64, kind: &str, attempts: u32, f: &Failure) -> Option<i64> {
+    let tries = attempts + 1;
+    let retry_at = (f.retry && tries < cfg.max_attempts)
+        .then(|| now_ms() + backoff(cfg, attempts).as_millis() as i64);
+    match retry_at {
+        Some(_) => tracing::warn!("job {id} ({kind}) failed, will retry: {}", f.message),
+        None => tracing::error!(
+            "job {id} ({kind}) failed {tries} times, set aside: {}",
+            f.message
+        ),
+    }
+    retry_at
+}
+
+async fn run_batch(db: &Db, handler: &dyn Handler, cfg: &config::Jobs, jobs: Vec<QueuedJob>) {
+    let meta: Vec<(i64, String, u32)> = jobs
+        .iter()
+        .map(|j| (j.id, j.kind.clone(), j.attempts))
+        .collect();
+    let result = handler.run_batch(jobs).await;
+    let failures: Option<Vec<(i64, String, Option<i64>)>> = match result {
+        Ok(Outcome::DoneAndDeleted) => return,
+        Ok(Outcome::Done) => None,
+        Err(f) => Some(
+            meta.iter()
+                .map(|(id, kind, attempts)| {
+                    (
+                        *id,
+                        f.message.clone(),
+                        retry_at(cfg, *id, kind, *attempts, &f),
+                    )
+                })
+                .collect(),
+        ),
+    };
+    let write = db.write(move |c| {
+        match failures {
+            None => {
+                for (id, _, _) in &meta {
+                    store::jobs::delete(c, *id)?;
+                }
+            }
+            Some(fs) => {
+                for (id, msg, at) in fs {
+                    store::jobs::record_failure(c, id, &msg, at)?;
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = write.await {
+        tracing::error!("recording the end of a batch of jobs: {e:#}");
+    }
 }
 
 async fn run_one(db: &Db, handler: &dyn Handler, cfg: &config::Jobs, job: QueuedJob) {
@@ -190,17 +293,8 @@ async fn run_one(db: &Db, handler: &dyn Handler, cfg: &config::Jobs, job: Queued
         Ok(Outcome::DoneAndDeleted) => return,
         Ok(Outcome::Done) => None,
         Err(f) => {
-            let tries = attempts + 1;
-            let retry_at = (f.retry && tries < cfg.max_attempts)
-                .then(|| now_ms() + backoff(cfg, attempts).as_millis() as i64);
-            match retry_at {
-                Some(_) => tracing::warn!("job {id} ({kind}) failed, will retry: {}", f.message),
-                None => tracing::error!(
-                    "job {id} ({kind}) failed {tries} times, set aside: {}",
-                    f.message
-                ),
-            }
-            Some((f.message, retry_at))
+            let at = retry_at(cfg, id, &kind, attempts, &f);
+            Some((f.message, at))
         }
     };
     let write = db.write(move |c| {

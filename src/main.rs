@@ -59,6 +59,12 @@ enum Command {
         #[command(subcommand)]
         action: BenchAction,
     },
+    /// Rebuild the search index from the database (with the server stopped; a running
+    /// server rebuilds from its admin page). Shows progress.
+    Reindex {
+        #[command(flatten)]
+        common: Common,
+    },
     /// Manage accounts from the command line.
     Admin {
         #[command(flatten)]
@@ -215,7 +221,7 @@ fn main() -> anyhow::Result<()> {
                 "zipf" => Graph::Zipf,
                 other => bail!("--graph is uniform or zipf, not {other}"),
             };
-            let core = Core::open(config)?;
+            let core = Core::open_offline(config)?;
             let bar = indicatif::ProgressBar::new(1);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -248,16 +254,47 @@ fn main() -> anyhow::Result<()> {
             println!("user: {} password: {}", r.sample_user, seed::PASSWORD);
             Ok(())
         }
+        Command::Reindex { common } => {
+            let config = load_config(&common, None, None)?;
+            let core = Core::open_offline(config)?;
+            let result = reindex(&core);
+            core.close();
+            result
+        }
         Command::Admin { common, action } => {
             let config = load_config(&common, None, None)?;
             actix_web::rt::System::new().block_on(async move {
-                let core = Core::open(config)?;
+                let core = Core::open_offline(config)?;
                 let result = run_admin(&core, action).await;
                 core.close();
                 result
             })
         }
     }
+}
+
+fn reindex(core: &Core) -> anyhow::Result<()> {
+    let bar = indicatif::ProgressBar::new(1);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "indexing [{bar:40}] {pos}/{len} posts {elapsed} (about {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let report = weft::service::search::reindex_offline(core, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let r = report?;
+    println!(
+        "indexed {} posts and {} people in {:.1} s ({} MB on disk)",
+        r.posts,
+        r.people,
+        r.seconds,
+        r.bytes_on_disk / 1_000_000
+    );
+    Ok(())
 }
 
 async fn run_admin(core: &Core, action: AdminAction) -> anyhow::Result<()> {

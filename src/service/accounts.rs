@@ -113,6 +113,7 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
     let csrf = random_token()?;
     let token_for_db = token_hash(&session_token);
     let client = client.clone();
+    let ids = core.ids.clone();
     let active = core
         .db
         .write(move |conn| {
@@ -150,6 +151,7 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
                 r => r?,
             }
             if status == AccountStatus::Active {
+                super::search::queue_people(conn, &ids, &[id])?;
                 db_accounts::insert_session(
                     conn,
                     &Session {
@@ -166,6 +168,7 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
             Ok(status == AccountStatus::Active)
         })
         .await?;
+    core.jobs.wake();
     Ok(if active {
         SignupOutcome::LoggedIn(session_token)
     } else {
@@ -446,9 +449,12 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
                     super::follows::accept_in_tx(c, &ids, id, requester, keep)?;
                 }
             }
+            super::search::queue_people(c, &ids, &[id])?;
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 pub async fn find_by_username(core: &Core, name: &str) -> AppResult<Account> {
@@ -473,8 +479,10 @@ pub async fn create_user(
     let email = check_email(email.unwrap_or(""))?;
     let hash = core.hash_password(password.to_string()).await?;
     let id = AccountId(core.next_id());
+    let ids = core.ids.clone();
     core.db
         .write(move |c| {
+            super::search::queue_people(c, &ids, &[id])?;
             let res = db_accounts::insert(
                 c,
                 &db_accounts::NewAccount {
@@ -496,6 +504,7 @@ pub async fn create_user(
             }
         })
         .await?;
+    core.jobs.wake();
     core.db
         .read(move |c| Ok(db_accounts::find_by_id(c, id)?))
         .await?

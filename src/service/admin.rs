@@ -132,16 +132,20 @@ pub async fn decide_signup(
             account.username
         )));
     }
+    let ids = core.ids.clone();
     core.db
         .write(move |c| {
             if approve {
                 accounts::set_status(c, account.id, AccountStatus::Active)?;
+                super::search::queue_people(c, &ids, &[account.id])?;
             } else {
                 accounts::delete_pending(c, account.id)?;
             }
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 pub async fn list_accounts(

@@ -82,21 +82,25 @@ fn build_later(core: &Core, me: AccountId) {
 
 pub async fn build(core: &Core, me: AccountId) -> AppResult<bool> {
     let keep = core.config.feeds.home_size;
-    let (candidates, followees, newest) = core
+    let (candidates, followees, tags, newest) = core
         .db
         .read(move |c| {
             Ok((
                 home::candidates(c, me, keep)?,
                 home::followees(c, me)?,
+                home::followed_tags(c, me)?,
                 crate::store::posts::newest_id(c)?,
             ))
         })
         .await?;
     core.db
         .write(move |c| {
-            // A follow or unfollow since the read would make the candidates wrong: leave the
-            // feed unbuilt; the next page view tries again.
-            if home::floor(c, me)?.is_some() || home::followees(c, me)? != followees {
+            // A follow or unfollow (of an account or a hashtag) since the read would make the
+            // candidates wrong: leave the feed unbuilt; the next page view tries again.
+            if home::floor(c, me)?.is_some()
+                || home::followees(c, me)? != followees
+                || home::followed_tags(c, me)? != tags
+            {
                 return Ok(false);
             }
             let floor = if candidates.len() < keep {
@@ -121,7 +125,9 @@ pub(crate) fn fan_out_in_tx(c: &Connection, post: PostId, keep: usize) -> AppRes
     let Some(facts) = crate::store::posts::find_facts(c, post)? else {
         return Ok(()); // an undone repost, gone before its fan-out ran
     };
-    for f in home::fan_out(c, facts.author, post)? {
+    let mut reached = home::fan_out(c, facts.author, post)?;
+    reached.extend(home::fan_out_tags(c, post)?);
+    for f in reached {
         if trim_now(post, f) {
             home::trim(c, f, keep)?;
         }
@@ -152,6 +158,19 @@ pub(crate) fn on_follow(
 ) -> AppResult<()> {
     if home::backfill(c, follower, followee, keep)? {
         home::trim(c, follower, keep)?;
+    }
+    Ok(())
+}
+
+/// Inside a hashtag follow's transaction: the tag's recent public posts join the feed.
+pub(crate) fn on_follow_tag(
+    c: &Connection,
+    account: AccountId,
+    tag: &str,
+    keep: usize,
+) -> AppResult<()> {
+    if home::backfill_tag(c, account, tag, keep)? {
+        home::trim(c, account, keep)?;
     }
     Ok(())
 }

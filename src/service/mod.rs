@@ -10,9 +10,11 @@ pub mod limiter;
 pub mod media;
 pub mod notifications;
 pub mod posts;
+pub mod search;
 pub mod seed;
 pub mod tasks;
 pub mod timeline;
+pub mod trends;
 
 use std::sync::{Arc, RwLock};
 
@@ -46,6 +48,10 @@ pub struct Core {
     pub media: media::MediaFiles,
     /// Wakes the job runner after a write that queued jobs.
     pub jobs: crate::jobs::Queue,
+    /// The full-text index (derived from SQLite) and its writer.
+    pub search: search::Search,
+    /// The last computed trends.
+    pub trends: trends::Cache,
     /// Accounts whose home feed is being built, so a burst of page views builds it once.
     pub(crate) home_builds: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and tens of milliseconds.
@@ -53,8 +59,19 @@ pub struct Core {
 }
 
 impl Core {
-    /// Opens the database (applying migrations) and loads run-time settings.
+    /// Opens the database (applying migrations), loads run-time settings and opens the
+    /// search index (taking it for this process), for a server.
     pub fn open(config: Config) -> anyhow::Result<Core> {
+        Core::open_with(config, true)
+    }
+
+    /// As [`Core::open`] without the search index, for command-line tools that run beside a
+    /// server: index updates they cause are queued as jobs for the server to run.
+    pub fn open_offline(config: Config) -> anyhow::Result<Core> {
+        Core::open_with(config, false)
+    }
+
+    fn open_with(config: Config, with_search: bool) -> anyhow::Result<Core> {
         let db = Db::open(
             &config.db_path(),
             store::Options {
@@ -64,9 +81,20 @@ impl Core {
                 mmap_bytes: config.storage.mmap_mib * 1024 * 1024,
             },
         )?;
-        let (floor, stored) = db
-            .read_blocking(|c| Ok((store::max_id(c)?, store::settings::all(c)?)))
+        let (floor, stored, has_accounts) = db
+            .read_blocking(|c| {
+                Ok((
+                    store::max_id(c)?,
+                    store::settings::all(c)?,
+                    store::accounts::count(c)? > 0,
+                ))
+            })
             .map_err(|e| anyhow::anyhow!("reading settings: {e}"))?;
+        let search = if with_search {
+            search::Search::open(config.search_dir(), &config.search, has_accounts)?
+        } else {
+            search::Search::offline()
+        };
         let mut settings = InstanceSettings {
             name: config.instance.name.clone(),
             description: String::new(),
@@ -93,6 +121,8 @@ impl Core {
             settings: Arc::new(RwLock::new(settings)),
             media,
             jobs: crate::jobs::Queue::default(),
+            search,
+            trends: trends::Cache::default(),
             home_builds: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(hashers)),
         })

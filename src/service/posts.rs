@@ -200,9 +200,15 @@ fn create_in_tx(
         },
     )?;
     accounts::adjust_counts(c, me, 1, 0, 0)?;
-    posts::replace_tags(c, id, &text::hashtags(&body_text))?;
+    super::search::retag_in_tx(
+        c,
+        id,
+        input.visibility == Visibility::Public,
+        &text::hashtags(&body_text),
+    )?;
     super::media::attach_in_tx(c, me, id, &input.media)?;
     super::home::on_new_post(c, ids, me, id)?;
+    super::search::queue_posts(c, ids, &[id])?;
 
     let mut notified: Vec<AccountId> = vec![me];
     if let Some(p) = &parent {
@@ -262,7 +268,14 @@ pub async fn edit(
             }
             let now = now_secs();
             posts::edit(c, ids.next(), &p, &body, &cw, now)?;
-            posts::replace_tags(c, id, &text::hashtags(&body))?;
+            let tags = text::hashtags(&body);
+            let tags_before = crate::store::search::post_tags(c, id)?;
+            super::search::retag_in_tx(c, id, p.visibility == Visibility::Public, &tags)?;
+            // A tag added by the edit can bring the post to people who follow that tag.
+            if tags.iter().any(|t| !tags_before.contains(t)) {
+                super::tasks::enqueue(c, &ids, &super::tasks::Task::FanOut { post: id.0 })?;
+            }
+            super::search::queue_posts(c, &ids, &[id])?;
             // Who the post addresses follows the new text: a removed @mention loses access.
             let before = posts::list_mentions(c, id)?;
             posts::clear_mentions(c, id)?;
@@ -278,7 +291,9 @@ pub async fn edit(
             }
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 /// Deletes a post: its author may, and so may moderators and admins.
@@ -295,7 +310,9 @@ pub async fn delete(core: &Core, viewer: &Viewer, id: PostId) -> AppResult<()> {
             for repost in posts::list_reposts_of(c, id)? {
                 posts::delete_repost_row(c, repost)?;
             }
+            super::search::untag_in_tx(c, id, p.visibility == Visibility::Public)?;
             posts::soft_delete(c, id, now_secs())?;
+            super::search::queue_posts(c, &ids, &[id])?;
             accounts::adjust_counts(c, p.author, -1, 0, 0)?;
             if let Some(parent) = p.in_reply_to {
                 posts::adjust_counts(c, parent, -1, 0, 0, 0)?;

@@ -21,7 +21,19 @@ pub enum Task {
     DeleteFiles { files: Vec<String> },
     /// Periodic housekeeping: uploads never attached to a post. Requeues itself.
     Sweep,
+    /// Bring the search index up to date with SQLite for these posts and accounts. Batched:
+    /// the runner hands over every due one at once and they share one index commit.
+    Index {
+        #[serde(default)]
+        posts: Vec<i64>,
+        #[serde(default)]
+        people: Vec<i64>,
+    },
+    /// Re-index every post of an account (it opted out of search, or back in).
+    IndexAuthor { account: i64 },
 }
+
+const INDEX_KIND: &str = "index";
 
 /// How often the sweep runs.
 const SWEEP_EVERY_MS: i64 = 3600 * 1000;
@@ -32,6 +44,8 @@ impl Task {
             Task::FanOut { .. } => "fan_out",
             Task::DeleteFiles { .. } => "delete_files",
             Task::Sweep => "sweep",
+            Task::Index { .. } => INDEX_KIND,
+            Task::IndexAuthor { .. } => "index_author",
         }
     }
 }
@@ -85,6 +99,40 @@ impl TaskHandler {
 }
 
 impl Handler for TaskHandler {
+    fn batched(&self, kind: &str) -> bool {
+        kind == INDEX_KIND
+    }
+
+    fn run_batch(&self, jobs: Vec<QueuedJob>) -> JobFuture {
+        let core = self.core.clone();
+        Box::pin(async move {
+            let (mut posts, mut people) = (Vec::new(), Vec::new());
+            for job in &jobs {
+                match serde_json::from_str::<Task>(&job.payload) {
+                    Ok(Task::Index {
+                        posts: p,
+                        people: a,
+                    }) => {
+                        posts.extend(p);
+                        people.extend(a);
+                    }
+                    // One unreadable payload must not hold back the batch; it is dropped.
+                    Ok(_) | Err(_) => {
+                        tracing::error!("job {} has an unreadable index payload", job.id)
+                    }
+                }
+            }
+            posts.sort_unstable();
+            posts.dedup();
+            people.sort_unstable();
+            people.dedup();
+            super::search::index_now(&core, posts, people)
+                .await
+                .map_err(|e| Failure::retry(format!("{e:#}")))?;
+            Ok(Outcome::Done)
+        })
+    }
+
     fn run(&self, job: QueuedJob) -> JobFuture {
         let core = self.core.clone();
         Box::pin(async move {
@@ -109,6 +157,18 @@ impl Handler for TaskHandler {
                         .await
                         .map_err(|e| Failure::retry(format!("{e:#}")))?;
                     Ok(Outcome::DoneAndDeleted)
+                }
+                Task::Index { posts, people } => {
+                    super::search::index_now(&core, posts, people)
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    Ok(Outcome::Done)
+                }
+                Task::IndexAuthor { account } => {
+                    super::search::index_author(&core, crate::domain::AccountId(account))
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    Ok(Outcome::Done)
                 }
                 Task::Sweep => {
                     let n = super::media::sweep(&core)

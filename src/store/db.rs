@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_initial.sql"),
     include_str!("../../migrations/0002_jobs_and_home_feeds.sql"),
     include_str!("../../migrations/0003_media.sql"),
+    include_str!("../../migrations/0004_search_and_trends.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

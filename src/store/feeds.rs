@@ -31,19 +31,36 @@ pub(crate) fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
     })
 }
 
+/// Public top-level posts carrying a hashtag `?1` follows, below `?2` (they join the home
+/// feed whoever wrote them).
+macro_rules! followed_tag_posts {
+    () => {
+        "SELECT p.id, p.repost_of_id, p.author_id FROM followed_tags ft
+         JOIN post_tags t ON t.tag = ft.tag JOIN posts p ON p.id = t.post_id
+         WHERE ft.account_id = ?1 AND t.post_id < ?2 AND p.visibility = 0
+           AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL AND p.deleted_at IS NULL
+         ORDER BY t.post_id DESC LIMIT ?3"
+    };
+}
+pub(crate) use followed_tag_posts;
+
 const HOME_SQL: &str = concat!(
     "WITH authors(id) AS (SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
-     SELECT p.id, p.repost_of_id, p.author_id FROM posts p
+     SELECT * FROM (SELECT p.id, p.repost_of_id, p.author_id FROM posts p
      WHERE p.author_id IN authors AND p.id < ?2 AND p.deleted_at IS NULL
        AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
             OR p.in_reply_to_author_id IN authors)
        AND ",
     visible_to_viewer!(),
-    " ORDER BY p.id DESC LIMIT ?3"
+    " ORDER BY p.id DESC LIMIT ?3)
+     UNION SELECT * FROM (",
+    followed_tag_posts!(),
+    ") ORDER BY 1 DESC LIMIT ?3"
 );
 
 /// Posts and reposts by the people `viewer` follows and by `viewer`. Replies show when they
 /// answer the viewer, someone the viewer follows, or the replier themself (as Mastodon does).
+/// Public top-level posts with a hashtag the viewer follows join them.
 pub fn home(
     conn: &Connection,
     viewer: AccountId,
@@ -193,6 +210,8 @@ mod tests {
         lines
             .iter()
             .filter(|l| l.starts_with("SCAN ") && !l.contains("USING"))
+            // A union's branches are read back from their own (bounded) results.
+            .filter(|l| !l.starts_with("SCAN (subquery-"))
             .filter(|l| !matches!(l.as_str(), "SCAN d" | "SCAN authors" | "SCAN CONSTANT ROW"))
             .cloned()
             .collect()
@@ -229,6 +248,15 @@ mod tests {
             ("home entries", crate::store::home::PAGE_SQL.to_string()),
             ("home build", crate::store::home::CANDIDATES_SQL.to_string()),
             ("home trim", crate::store::home::KEEP_FROM_SQL.to_string()),
+            ("trend tags", crate::store::search::TAG_USES_SQL.to_string()),
+            (
+                "trend posts",
+                crate::store::search::ENGAGED_POSTS_SQL.to_string(),
+            ),
+            (
+                "trend people",
+                crate::store::search::ENGAGED_PEOPLE_SQL.to_string(),
+            ),
         ];
         db.read_blocking(|conn| {
             for (name, sql) in &queries {

@@ -22,7 +22,7 @@ pub fn floor(conn: &Connection, account: AccountId) -> rusqlite::Result<Option<i
 pub(crate) const PAGE_SQL: &str = concat!(
     "SELECT p.id, p.repost_of_id, p.author_id FROM home_entries h JOIN posts p ON p.id = h.post_id
      WHERE h.account_id = ?1 AND h.post_id < ?2 AND h.post_id >= ?3 AND p.deleted_at IS NULL
-       AND (p.author_id = ?1 OR EXISTS (SELECT 1 FROM follows fa
+       AND (((p.author_id = ?1 OR EXISTS (SELECT 1 FROM follows fa
              WHERE fa.follower_id = ?1 AND fa.followee_id = p.author_id))
        AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
             OR p.in_reply_to_author_id = ?1
@@ -30,7 +30,10 @@ pub(crate) const PAGE_SQL: &str = concat!(
                 WHERE fr.follower_id = ?1 AND fr.followee_id = p.in_reply_to_author_id))
        AND ",
     visible_to_viewer!(),
-    " ORDER BY h.post_id DESC LIMIT ?4"
+    ") OR (p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
+           AND EXISTS (SELECT 1 FROM post_tags t JOIN followed_tags ft ON ft.tag = t.tag
+               WHERE t.post_id = p.id AND ft.account_id = ?1)))
+     ORDER BY h.post_id DESC LIMIT ?4"
 );
 
 /// One page from the feed's entries: ids below `before` and at or above `floor`.
@@ -46,10 +49,15 @@ pub fn page(
     rows.collect()
 }
 
-pub(crate) const CANDIDATES_SQL: &str = "WITH authors(id) AS (
+pub(crate) const CANDIDATES_SQL: &str = concat!(
+    "WITH authors(id) AS (
         SELECT followee_id FROM follows WHERE follower_id = ?1 UNION ALL SELECT ?1)
-     SELECT p.id FROM posts p WHERE p.author_id IN authors AND p.deleted_at IS NULL
-     ORDER BY p.id DESC LIMIT ?2";
+     SELECT * FROM (SELECT p.id FROM posts p WHERE p.author_id IN authors AND p.deleted_at IS NULL
+     ORDER BY p.id DESC LIMIT ?3)
+     UNION SELECT id FROM (",
+    crate::store::feeds::followed_tag_posts!(),
+    ") ORDER BY 1 DESC LIMIT ?3"
+);
 
 /// The newest `limit` candidates for a new feed, newest first.
 pub fn candidates(
@@ -58,8 +66,13 @@ pub fn candidates(
     limit: usize,
 ) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(CANDIDATES_SQL)?;
-    let rows = stmt.query_map(params![account.0, limit as i64], |r| r.get(0))?;
+    let rows = stmt.query_map(params![account.0, i64::MAX, limit as i64], |r| r.get(0))?;
     rows.collect()
+}
+
+/// The hashtags `account` follows, in a stable order (to see whether they changed).
+pub fn followed_tags(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<String>> {
+    crate::store::search::list_followed_tags(conn, account)
 }
 
 /// Who `account` follows, in a stable order (to see whether it changed since a read).
@@ -98,6 +111,14 @@ pub fn create(
              (SELECT followee_id FROM follows WHERE follower_id = ?1))",
     )?
     .execute(params![account.0, newer_than])?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO home_entries (account_id, post_id)
+         SELECT ?1, p.id FROM followed_tags ft JOIN post_tags t ON t.tag = ft.tag
+         JOIN posts p ON p.id = t.post_id
+         WHERE ft.account_id = ?1 AND t.post_id > ?2 AND p.visibility = 0
+           AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL AND p.deleted_at IS NULL",
+    )?
+    .execute(params![account.0, newer_than])?;
     Ok(())
 }
 
@@ -132,6 +153,49 @@ pub fn fan_out(
         ins.execute(params![f.0, post.0])?;
     }
     Ok(followers)
+}
+
+/// Adds a public top-level post to the feed of everyone with a feed who follows one of its
+/// hashtags; returns them.
+pub fn fan_out_tags(conn: &Connection, post: PostId) -> rusqlite::Result<Vec<AccountId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT ft.account_id FROM posts p JOIN post_tags t ON t.post_id = p.id
+         JOIN followed_tags ft ON ft.tag = t.tag JOIN home_feeds h ON h.account_id = ft.account_id
+         WHERE p.id = ?1 AND p.visibility = 0 AND p.in_reply_to_id IS NULL
+           AND p.repost_of_id IS NULL AND p.deleted_at IS NULL",
+    )?;
+    let followers: Vec<AccountId> = stmt
+        .query_map([post.0], |r| Ok(AccountId(r.get(0)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut ins = conn.prepare_cached(
+        "INSERT OR IGNORE INTO home_entries (account_id, post_id) VALUES (?1, ?2)",
+    )?;
+    for f in &followers {
+        ins.execute(params![f.0, post.0])?;
+    }
+    Ok(followers)
+}
+
+/// After `account` follows `tag`: its public top-level posts at or above the floor join the
+/// feed (at most `limit`, the newest; the caller trims afterwards).
+pub fn backfill_tag(
+    conn: &Connection,
+    account: AccountId,
+    tag: &str,
+    limit: usize,
+) -> rusqlite::Result<bool> {
+    let Some(floor) = floor(conn, account)? else {
+        return Ok(false);
+    };
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO home_entries (account_id, post_id)
+         SELECT ?1, p.id FROM post_tags t JOIN posts p ON p.id = t.post_id
+         WHERE t.tag = ?2 AND t.post_id >= ?3 AND p.visibility = 0
+           AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL AND p.deleted_at IS NULL
+         ORDER BY t.post_id DESC LIMIT ?4",
+    )?
+    .execute(params![account.0, tag, floor, limit as i64])?;
+    Ok(true)
 }
 
 /// After `follower` starts following `author`: the author's posts at or above the floor join

@@ -33,6 +33,7 @@ pub mod media;
 pub mod models;
 pub mod notifications;
 pub mod posts;
+pub mod search;
 pub mod settings;
 
 pub use db::{Db, Options};

@@ -1,4 +1,4 @@
-//! Feed pages: home, public, tag, bookmarks, notifications.
+//! Feed pages: home, public, bookmarks, notifications (hashtag pages are in `search`).
 
 use actix_web::{HttpResponse, web};
 
@@ -21,16 +21,6 @@ pub async fn home(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse>
 pub async fn public(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
     let page = timeline::public(&ctx.core, ctx.viewer.as_ref(), q.before).await?;
     Ok(html(pages::public(&ctx, &page)))
-}
-
-pub async fn tag(
-    ctx: Ctx,
-    tag: web::Path<String>,
-    q: web::Query<PageQuery>,
-) -> AppResult<HttpResponse> {
-    let tag = tag.into_inner().to_lowercase();
-    let page = timeline::tag(&ctx.core, ctx.viewer.as_ref(), &tag, q.before).await?;
-    Ok(html(pages::tag(&ctx, &tag, &page)))
 }
 
 pub async fn bookmarks(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {

@@ -9,6 +9,7 @@ pub mod media;
 pub mod middleware;
 pub mod posts;
 pub mod profiles;
+pub mod search;
 pub mod settings;
 pub mod upload;
 pub mod views;
@@ -28,7 +29,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/static/{file}", web::get().to(static_file))
         .route("/", web::get().to(feeds::home))
         .route("/public", web::get().to(feeds::public))
-        .route("/tags/{tag}", web::get().to(feeds::tag))
+        .route("/tags/{tag}", web::get().to(search::tag))
+        .route("/tags/{tag}/follow", web::post().to(search::follow_tag))
+        .route("/tags/{tag}/unfollow", web::post().to(search::unfollow_tag))
+        .route("/search", web::get().to(search::search))
+        .route("/search/suggest", web::get().to(search::suggest))
+        .route("/explore", web::get().to(search::explore))
+        .route("/settings/search", web::get().to(search::settings))
+        .route("/settings/search", web::post().to(search::save_settings))
+        .route("/admin/search", web::get().to(search::admin))
+        .route("/admin/search/rebuild", web::post().to(search::rebuild))
+        .route(
+            "/admin/trends/tags/{tag}/{action}",
+            web::post().to(search::trend_tag),
+        )
+        .route(
+            "/admin/trends/posts/{id}/{action}",
+            web::post().to(search::trend_post),
+        )
         .route("/bookmarks", web::get().to(feeds::bookmarks))
         .route("/notifications", web::get().to(feeds::notifications))
         .route("/notifications/read", web::post().to(feeds::mark_read))

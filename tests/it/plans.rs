@@ -22,6 +22,9 @@ const BIG: &[&str] = &[
     "sessions",
     "post_edits",
     "follow_requests",
+    "followed_tags",
+    "tag_stats",
+    "media",
 ];
 
 const KEYWORDS: &[&str] = &[
@@ -56,7 +59,22 @@ fn aliases(sql: &str) -> HashMap<String, String> {
     map
 }
 
+/// The text of every migration: their statements run once, at start, and may scan (a new
+/// table filled from an old one).
+fn migrations() -> String {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut all = String::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        all.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
+    all
+}
+
 fn should_check(sql: &str) -> bool {
+    static MIGRATIONS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    if MIGRATIONS.get_or_init(migrations).contains(sql.trim()) {
+        return false;
+    }
     let head = sql.trim_start().to_uppercase();
     ["SELECT", "WITH", "INSERT", "UPDATE", "DELETE"]
         .iter()
@@ -131,6 +149,18 @@ async fn no_query_the_app_runs_scans_a_big_table() {
     bob.post("/@alice/remove_follower", &[]).await;
     carol.post("/@alice/unfollow", &[]).await;
 
+    // Search, hashtags and trends.
+    alice.post("/tags/weft/follow", &[]).await;
+    bob.post("/tags/weft/follow", &[]).await;
+    bob.post("/tags/weft/unfollow", &[]).await;
+    carol.post("/settings/search", &[("opt_out", "1")]).await;
+    alice.post("/admin/trends/tags/spam/hide", &[]).await;
+    alice
+        .post(&format!("/admin/trends/posts/{r}/hide"), &[])
+        .await;
+    alice.post("/admin/trends/tags/spam/unhide", &[]).await;
+    weft::service::search::settle(&app.core).await.unwrap();
+
     // Every page, as each kind of visitor, twice: the home feed is built after the first view.
     let anon = app.anon();
     for _ in 0..2 {
@@ -154,6 +184,16 @@ async fn no_query_the_app_runs_scans_a_big_table() {
                 "/admin".into(),
                 "/compose".into(),
                 "/?before=9223372036854775000".into(),
+                "/search?q=hello".into(),
+                "/search?q=hello+-edited&order=relevant".into(),
+                "/search?q=%23weft+from%3Aalice+has%3Amedia".into(),
+                "/search?q=ali&type=people".into(),
+                "/search?q=we&type=tags".into(),
+                "/search/suggest?q=%40al".into(),
+                "/search/suggest?q=%23we".into(),
+                "/explore".into(),
+                "/settings/search".into(),
+                "/admin/search".into(),
             ] {
                 who.get(&path).await;
             }

@@ -63,10 +63,43 @@ pub fn name_line(ctx: &Ctx, a: &AccountBrief) -> Markup {
 
 /// Post text with links, mentions and tags as links and line breaks kept. All text escaped.
 pub fn rich_text(body: &str) -> Markup {
+    marked_text(body, &[])
+}
+
+/// `text` with every occurrence of one of `marks` (longest first) inside `mark`.
+fn marked(t: &str, marks: &[String]) -> Markup {
+    let mut pieces: Vec<(&str, bool)> = Vec::new();
+    let mut rest = t;
+    while !rest.is_empty() {
+        let found = marks
+            .iter()
+            .filter_map(|m| rest.find(m.as_str()).map(|at| (at, m.len())))
+            .min_by_key(|&(at, len)| (at, std::cmp::Reverse(len)));
+        match found {
+            Some((at, len)) if len > 0 => {
+                pieces.push((&rest[..at], false));
+                pieces.push((&rest[at..at + len], true));
+                rest = &rest[at + len..];
+            }
+            _ => {
+                pieces.push((rest, false));
+                rest = "";
+            }
+        }
+    }
+    html! {
+        @for (p, hit) in pieces {
+            @if hit { mark { (p) } } @else { (p) }
+        }
+    }
+}
+
+/// [`rich_text`] with the words a search matched highlighted.
+pub fn marked_text(body: &str, marks: &[String]) -> Markup {
     html! {
         @for seg in text::segments(body) {
             @match seg {
-                Segment::Text(t) => (t),
+                Segment::Text(t) => @if marks.is_empty() { (t) } @else { (marked(t, marks)) },
                 Segment::Newline => br;,
                 Segment::Link(url) => a href=(url) rel="nofollow noopener ugc" target="_blank" { (text::display_url(url)) },
                 Segment::Mention { raw, name, domain: None } => a.mention href=(Urls::profile(&name.to_ascii_lowercase())) { (raw) },
@@ -100,6 +133,8 @@ pub struct CardOpts {
     pub mode: CardMode,
     /// The viewer may hide this reply (they wrote the post it answers or the conversation).
     pub can_hide: bool,
+    /// Pieces of the text to highlight (the words a search matched), longest first.
+    pub marks: Vec<String>,
 }
 
 impl Default for CardOpts {
@@ -107,6 +142,7 @@ impl Default for CardOpts {
         CardOpts {
             mode: CardMode::Feed,
             can_hide: false,
+            marks: Vec::new(),
         }
     }
 }
@@ -159,17 +195,17 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
                 }
             }
             @if p.content_warning.is_empty() {
-                div.body { (rich_text(&p.body)) }
+                div.body { (marked_text(&p.body, &opts.marks)) }
             } @else {
                 details.cw {
                     summary { span.cw-label { "Content warning: " } (p.content_warning) span.cw-show { " · Show" } }
-                    div.body { (rich_text(&p.body)) }
+                    div.body { (marked_text(&p.body, &opts.marks)) }
                 }
             }
             @if !p.media.is_empty() { (media_grid(p)) }
             @if let Some(q) = &p.quote {
                 @if opts.mode != CardMode::Embedded {
-                    div.quote-embed { (post_card(ctx, q, &CardOpts { mode: CardMode::Embedded, can_hide: false })) }
+                    div.quote-embed { (post_card(ctx, q, &CardOpts { mode: CardMode::Embedded, ..CardOpts::default() })) }
                 }
             } @else if p.quote_id.is_some() {
                 p.quote-missing { "The quoted post is not available." }

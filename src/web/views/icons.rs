@@ -16,6 +16,9 @@ pub fn globe() -> Markup {
         r#"<circle cx="12" cy="12" r="9"/><path d="M3 12h18"/><path d="M12 3c3 3.5 3 14.5 0 18c-3-3.5-3-14.5 0-18z"/>"#,
     )
 }
+pub fn search() -> Markup {
+    svg(r#"<circle cx="11" cy="11" r="7"/><path d="M20 20l-4-4"/>"#)
+}
 pub fn bell() -> Markup {
     svg(r#"<path d="M6 16V11a6 6 0 0 1 12 0v5l2 2H4z"/><path d="M10 20a2 2 0 0 0 4 0"/>"#)
 }

@@ -5,11 +5,13 @@
 pub mod components;
 pub mod icons;
 pub mod pages;
+pub mod search;
 
 use maud::{DOCTYPE, Markup, html};
 
 use super::extract::Ctx;
 use crate::domain::now_secs;
+use crate::service::search::Kind;
 
 /// Labels for a flash message shown at the top of the main column.
 pub enum Notice<'a> {
@@ -64,9 +66,11 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 div.shell {
                     header.sidebar {
                         a.brand href="/" { span.brand-mark { "w" } span.brand-name { (instance) } }
+                        div.nav-search { (search::search_form("", Kind::Posts, "nav-q")) }
                         nav.nav aria-label="Main" {
                             @if let Some(v) = &ctx.viewer {
                                 (nav_link(ctx, "/", "Home", icons::home(), 0))
+                                (nav_link(ctx, "/explore", "Explore", icons::search(), 0))
                                 (nav_link(ctx, "/public", "Public", icons::globe(), 0))
                                 (nav_link(ctx, "/notifications", "Notifications", icons::bell(), ctx.unread))
                                 (nav_link(ctx, "/bookmarks", "Bookmarks", icons::bookmark(), 0))
@@ -77,6 +81,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                 }
                             } @else {
                                 (nav_link(ctx, "/public", "Public", icons::globe(), 0))
+                                (nav_link(ctx, "/explore", "Explore", icons::search(), 0))
                                 (nav_link(ctx, "/login", "Log in", icons::user(), 0))
                                 (nav_link(ctx, "/signup", "Sign up", icons::pen(), 0))
                             }

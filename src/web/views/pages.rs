@@ -47,15 +47,6 @@ pub fn public(ctx: &Ctx, p: &Page<FeedItem>) -> Markup {
     page(ctx, "Public", body)
 }
 
-pub fn tag(ctx: &Ctx, tag: &str, p: &Page<FeedItem>) -> Markup {
-    let title = format!("#{tag}");
-    let body = html! {
-        (heading(&title))
-        (feed(ctx, &p.items, next_url(&Urls::tag(tag), &[], p.next), "No public posts with this tag yet."))
-    };
-    page(ctx, &title, body)
-}
-
 pub fn bookmarks(ctx: &Ctx, p: &Page<FeedItem>) -> Markup {
     let body = html! {
         (heading("Bookmarks"))
@@ -133,6 +124,7 @@ fn thread_node(ctx: &Ctx, node: &ThreadNode, root_author: &str, depth: usize) ->
         &CardOpts {
             mode: CardMode::Feed,
             can_hide,
+            ..CardOpts::default()
         },
     );
     // Deep threads stop indenting so phones keep a readable width.
@@ -186,7 +178,7 @@ pub fn thread(ctx: &Ctx, t: &Thread, compose: &ComposeState) -> Markup {
                 @for a in &t.ancestors { li { (post_card(ctx, a, &CardOpts::default())) } }
             }
         }
-        (post_card(ctx, &t.post, &CardOpts { mode: CardMode::Focus, can_hide: focus_can_hide }))
+        (post_card(ctx, &t.post, &CardOpts { mode: CardMode::Focus, can_hide: focus_can_hide, ..CardOpts::default() }))
         p.reply-policy { (t.post.reply_policy.label()) }
         @match &t.reply_blocked {
             None => (reply_box(ctx, &t.post, compose)),
@@ -233,7 +225,7 @@ pub fn compose(ctx: &Ctx, s: &ComposeState, context: Option<&PostView>) -> Marku
         @if let Some(p) = context {
             @if s.quote_of.is_some() {
                 p.hint { "Quoting:" }
-                div.quote-embed { (post_card(ctx, p, &CardOpts { mode: CardMode::Embedded, can_hide: false })) }
+                div.quote-embed { (post_card(ctx, p, &CardOpts { mode: CardMode::Embedded, ..CardOpts::default() })) }
             }
         }
     };
@@ -288,7 +280,7 @@ pub fn history(ctx: &Ctx, p: &PostView, edits: &[PostEdit]) -> Markup {
 pub fn delete_confirm(ctx: &Ctx, p: &PostView) -> Markup {
     let body = html! {
         (heading("Delete this post?"))
-        (post_card(ctx, p, &CardOpts { mode: CardMode::Embedded, can_hide: false }))
+        (post_card(ctx, p, &CardOpts { mode: CardMode::Embedded, ..CardOpts::default() }))
         p { "Deleting cannot be undone. Replies stay, under a note that this post was deleted." }
         form method="post" action=(format!("/posts/{}/delete", p.id)) {
             input type="hidden" name="csrf" value=(ctx.csrf);
@@ -600,6 +592,10 @@ pub fn settings(ctx: &Ctx, s: &SettingsPage<'_>) -> Markup {
                 button.primary type="submit" { "Save profile" }
             }
         }
+        section.settings-section #search-settings {
+            h2 { "Search and hashtags" }
+            p { a href="/settings/search" { "Choose whether you appear in search, and manage the hashtags you follow." } }
+        }
         section.settings-section #password {
             h2 { "Password" }
             @if let Some(e) = err_for("password") { (notice(&Notice::Error(&e))) }
@@ -659,6 +655,7 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
     let body = html! {
         (heading("Administration"))
         @if let Some(n) = &a.notice { (notice(n)) }
+        p { a href="/admin/search" { "Search index and trends →" } }
         @if is_admin {
             section.settings-section #instance {
                 h2 { "Instance" }
