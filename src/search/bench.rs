@@ -216,6 +216,7 @@ impl Generator {
             content_warning: String::new(),
             tags,
             mentions: Vec::new(),
+            addressed: Vec::new(),
             created_at,
             visibility: if vis_roll < 88 {
                 0

@@ -52,6 +52,7 @@ struct Columns {
     id: Column<u64>,
     visibility: Column<u64>,
     author: Column<u64>,
+    addressed: Column<u64>,
 }
 
 impl Columns {
@@ -61,6 +62,7 @@ impl Columns {
             id: f.u64("id")?,
             visibility: f.u64("visibility")?,
             author: f.u64("author_id")?,
+            addressed: f.u64("addressed")?,
         })
     }
 
@@ -73,6 +75,9 @@ impl Columns {
         let visibility = self.visibility.first(doc).unwrap_or(u64::MAX);
         let author = self.author.first(doc).unwrap_or(0);
         filter.allows(visibility, author)
+            || filter
+                .viewer
+                .is_some_and(|v| self.addressed.values_for_doc(doc).any(|a| a == v))
     }
 }
 

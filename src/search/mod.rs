@@ -20,9 +20,10 @@
 //!   and a single commit.
 //! * [`bench`]: a synthetic benchmark (`bench::run`) for `weft bench search`.
 //!
-//! Visibility: the index stores each post's visibility and author, and [`ViewerFilter`] keeps
-//! out what a viewer may not see (followers-only posts of people they do not follow, and
-//! mentioned-only posts, except their own). It is a first cut, not the rule: the caller applies
+//! Visibility: the index stores each post's visibility, author and the accounts it addresses,
+//! and [`ViewerFilter`] keeps out what a viewer may not see (followers-only posts of people
+//! they do not follow, and mentioned-only posts, except their own and those addressed to
+//! them). It is a first cut, not the rule: the caller applies
 //! the full visibility rules from SQLite to every hit.
 
 pub mod analysis;
@@ -57,6 +58,9 @@ pub struct PostDoc {
     pub created_at: i64,
     /// 0 public (and unlisted), 1 followers-only, 2 mentioned-only.
     pub visibility: u8,
+    /// Accounts the post addresses (mentioned, or the author replied to): they may see it
+    /// whatever its visibility.
+    pub addressed: Vec<i64>,
     pub has_media: bool,
     pub is_reply: bool,
 }

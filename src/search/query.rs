@@ -82,19 +82,23 @@ impl SearchQuery {
 pub fn parse(input: &str, max_chars: usize) -> SearchQuery {
     // Control characters go (tabs and line breaks become spaces), then the length cut, so
     // everything after this is bounded by `max_chars`.
-    let clean: String = input
-        .chars()
-        .filter_map(|c| {
-            if c.is_control() {
-                c.is_whitespace().then_some(' ')
-            } else if is_invisible(c) {
-                None
-            } else {
-                Some(c)
-            }
-        })
-        .take(max_chars)
-        .collect();
+    let mut chars = input.chars().filter_map(|c| {
+        if c.is_control() {
+            c.is_whitespace().then_some(' ')
+        } else if is_invisible(c) {
+            None
+        } else {
+            Some(c)
+        }
+    });
+    let mut clean: String = chars.by_ref().take(max_chars).collect();
+    // A cut in the middle of a word would search for a fragment that matches nothing: the
+    // cut word goes.
+    if chars.next().is_some_and(|c| !c.is_whitespace())
+        && let Some(space) = clean.rfind(char::is_whitespace)
+    {
+        clean.truncate(space);
+    }
 
     let mut q = SearchQuery::default();
     let mut rest = clean.as_str();
@@ -503,6 +507,18 @@ mod tests {
         assert!(q.words.is_empty() && q.phrases.is_empty());
         assert!(!q.has_text());
         assert!(!q.is_empty());
+    }
+
+    #[test]
+    fn a_query_cut_at_the_limit_drops_the_word_it_cut() {
+        let q = parse("alpha gamma delta", 14);
+        assert_eq!(q.words, words(&["alpha", "gamma"]));
+        let q = parse("alpha gamma delta", 10);
+        assert_eq!(q.words, words(&["alpha"]));
+        let q = parse("alpha gamma delta", 11);
+        assert_eq!(q.words, words(&["alpha", "gamma"]));
+        let q = parse("alphagammadelta", 5);
+        assert_eq!(q.words, words(&["alpha"]), "one long word is kept as cut");
     }
 
     #[test]

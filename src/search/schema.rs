@@ -13,7 +13,7 @@ use super::{PersonDoc, PostDoc};
 use crate::domain::text::{Segment, segments};
 
 /// Written beside the index; a different number means "rebuild".
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Tags and mentions kept per post; a post with more is still indexed, with the first ones.
 const MAX_TAGS_PER_POST: usize = 64;
@@ -43,6 +43,8 @@ pub struct PostFields {
     pub mentions: Field,
     pub created_at: Field,
     pub visibility: Field,
+    /// Accounts a non-public post addresses (they may see it whatever its visibility).
+    pub addressed: Field,
     pub has_media: Field,
     pub is_reply: Field,
 }
@@ -72,6 +74,7 @@ pub fn post_schema() -> (Schema, PostFields) {
         created_at: b.add_i64_field("created_at", INDEXED | FAST),
         // Fast: the collectors filter on it per document.
         visibility: b.add_u64_field("visibility", INDEXED | FAST),
+        addressed: b.add_u64_field("addressed", FAST),
         has_media: b.add_bool_field("has_media", INDEXED),
         is_reply: b.add_bool_field("is_reply", INDEXED),
     };
@@ -179,6 +182,13 @@ pub fn post_document(f: &PostFields, doc: &PostDoc) -> Option<TantivyDocument> {
     }
     d.add_i64(f.created_at, doc.created_at);
     d.add_u64(f.visibility, u64::from(doc.visibility.min(2)));
+    if doc.visibility != super::VISIBILITY_PUBLIC {
+        for a in doc.addressed.iter().take(MAX_TAGS_PER_POST) {
+            if let Some(a) = id_u64(*a) {
+                d.add_u64(f.addressed, a);
+            }
+        }
+    }
     d.add_bool(f.has_media, doc.has_media);
     d.add_bool(f.is_reply, doc.is_reply);
     Some(d)

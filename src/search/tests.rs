@@ -242,7 +242,16 @@ fn visibility_filter() {
     followers.visibility = VISIBILITY_FOLLOWERS;
     let mut mentioned = post(3, "alice", "secret note to @carol");
     mentioned.visibility = VISIBILITY_MENTIONED;
-    let fx = Fx::with(&[post(1, "alice", "secret public"), followers, mentioned]);
+    mentioned.addressed = vec![3];
+    let mut to_dan = post(4, "alice", "secret for dan, followers only");
+    to_dan.visibility = VISIBILITY_FOLLOWERS;
+    to_dan.addressed = vec![4];
+    let fx = Fx::with(&[
+        post(1, "alice", "secret public"),
+        followers,
+        mentioned,
+        to_dan,
+    ]);
 
     let alice = ViewerFilter {
         viewer: Some(1),
@@ -256,13 +265,18 @@ fn visibility_filter() {
         viewer: Some(3),
         followed_authors: vec![2],
     };
+    let dan = ViewerFilter {
+        viewer: Some(4),
+        followed_authors: vec![],
+    };
     assert_eq!(fx.ids("secret"), [1]);
-    assert_eq!(fx.ids_as("secret", &alice), [3, 2, 1]);
-    assert_eq!(fx.ids_as("secret", &bob_follows_alice), [2, 1]);
-    // Mentioned-only posts are never found by others, even the mentioned (SQLite decides).
-    assert_eq!(fx.ids_as("secret", &carol_does_not), [1]);
-    assert_eq!(fx.ids_as("from:alice", &bob_follows_alice), [2, 1]);
-    assert_eq!(fx.ids_as("-public", &alice), [3, 2]);
+    assert_eq!(fx.ids_as("secret", &alice), [4, 3, 2, 1]);
+    assert_eq!(fx.ids_as("secret", &bob_follows_alice), [4, 2, 1]);
+    // Those a post addresses find it whatever its visibility; nobody else does.
+    assert_eq!(fx.ids_as("secret", &carol_does_not), [3, 1]);
+    assert_eq!(fx.ids_as("secret", &dan), [4, 1]);
+    assert_eq!(fx.ids_as("from:alice", &bob_follows_alice), [4, 2, 1]);
+    assert_eq!(fx.ids_as("-public", &alice), [4, 3, 2]);
     assert!(fx.ids("-public").is_empty());
 }
 

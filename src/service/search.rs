@@ -212,6 +212,7 @@ fn post_doc(p: PostSource) -> PostDoc {
         content_warning: p.content_warning,
         tags: p.tags,
         mentions: Vec::new(),
+        addressed: p.addressed,
         created_at: p.created_at,
         visibility: match p.visibility {
             0 => search::VISIBILITY_PUBLIC,

@@ -375,6 +375,9 @@ pub fn run(
                         let tags = text::hashtags(&body);
                         if !tags.is_empty() {
                             posts::replace_tags(c, id, &tags)?;
+                            if vis == Visibility::Public {
+                                crate::store::search::adjust_tag_stats(c, &tags, 1, created)?;
+                            }
                         }
                     }
                 }

@@ -21,6 +21,8 @@ pub struct PostSource {
     pub is_reply: bool,
     pub indexable: bool,
     pub tags: Vec<String>,
+    /// Accounts the post addresses (mentions and the author replied to), for non-public posts.
+    pub addressed: Vec<i64>,
 }
 
 macro_rules! post_source_sql {
@@ -49,15 +51,23 @@ fn post_source(r: &rusqlite::Row<'_>) -> rusqlite::Result<PostSource> {
         is_reply: r.get(8)?,
         indexable: r.get(9)?,
         tags: Vec::new(),
+        addressed: Vec::new(),
     })
 }
 
 fn fill_tags(conn: &Connection, posts: &mut [PostSource]) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached("SELECT tag FROM post_tags WHERE post_id = ?1")?;
+    let mut tags = conn.prepare_cached("SELECT tag FROM post_tags WHERE post_id = ?1")?;
+    let mut addressed =
+        conn.prepare_cached("SELECT account_id FROM mentions WHERE post_id = ?1")?;
     for p in posts.iter_mut().filter(|p| p.indexable) {
-        p.tags = stmt
+        p.tags = tags
             .query_map([p.id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        if p.visibility != 0 {
+            p.addressed = addressed
+                .query_map([p.id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+        }
     }
     Ok(())
 }

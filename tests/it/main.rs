@@ -14,5 +14,6 @@ mod media;
 mod notifications;
 mod plans;
 mod posts;
+mod search;
 mod security;
 mod seed;

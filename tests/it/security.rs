@@ -36,6 +36,12 @@ fn post_routes(id: i64) -> Vec<(String, Vec<(&'static str, String)>)> {
         (s("/admin/accounts/bob/verify"), vec![("on", s("1"))]),
         (s("/admin/accounts/bob/approve"), vec![]),
         (s("/admin/accounts/bob/reject"), vec![]),
+        (s("/tags/weft/follow"), vec![]),
+        (s("/tags/weft/unfollow"), vec![]),
+        (s("/settings/search"), vec![("opt_out", s("1"))]),
+        (s("/admin/search/rebuild"), vec![]),
+        (s("/admin/trends/tags/weft/hide"), vec![]),
+        (s("/admin/trends/posts/1/hide"), vec![]),
         (s("/logout"), vec![]),
         (
             s("/login"),
