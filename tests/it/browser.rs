@@ -552,6 +552,52 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
         );
     }
 
+    // 3b. Typing @bo in the composer suggests bob; Enter completes the mention.
+    alice.goto("/").await;
+    alice.type_into("form.compose #body", "Thanks @bo").await;
+    let suggestion = alice.find("ul.suggestions li[aria-selected='true']").await;
+    let label = suggestion.text().await.unwrap_or_default();
+    assert!(label.starts_with("@bob"), "suggested {label:?}");
+    alice
+        .find("form.compose #body")
+        .await
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+        .await
+        .expect("press Enter");
+    let completed = alice
+        .find("form.compose #body")
+        .await
+        .prop("value")
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    assert_eq!(completed, "Thanks @bob ", "the mention is completed");
+
+    // 3c. Search from the box in the sidebar: the matched words are highlighted.
+    weft::service::search::settle(&app.core)
+        .await
+        .expect("index settles");
+    alice.type_into("#nav-q", "first post").await;
+    alice
+        .find("#nav-q")
+        .await
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+        .await
+        .expect("press Enter");
+    alice.find(&format!("article#p-{post} .body mark")).await;
+    assert!(alice.path().await.starts_with("/search"));
+    alice
+        .screenshots(
+            "/search?q=first+post",
+            &format!("article#p-{post} mark"),
+            "search",
+        )
+        .await;
+    alice
+        .screenshots("/explore", "section#trending-tags", "explore")
+        .await;
+
     // 4. Screenshots of the main pages, logged in...
     alice
         .screenshots("/notifications", "div.notification.unread", "notifications")

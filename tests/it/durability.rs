@@ -17,9 +17,14 @@ struct Proc {
 }
 
 fn spawn_weft(dir: &std::path::Path) -> Proc {
+    spawn_weft_with(dir, &[])
+}
+
+fn spawn_weft_with(dir: &std::path::Path, env: &[(&str, &str)]) -> Proc {
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
         .args(["serve", "--bind", "127.0.0.1:0", "--data"])
         .arg(dir)
+        .envs(env.iter().copied())
         .env("WEFT_LOG", "info")
         .env("WEFT_RATE_LIMITS__POSTS_PER_ACCOUNT", "1000000")
         .env("WEFT_RATE_LIMITS__SIGNUP_PER_IP", "1000")
@@ -202,4 +207,107 @@ async fn a_database_from_a_newer_weft_is_refused_with_a_clear_message() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("written by a newer weft"), "{err}");
+}
+
+async fn search_count(base: &str, word: &str) -> usize {
+    let page = User::new(base, "").get(&format!("/search?q={word}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    page.post_ids().len()
+}
+
+#[actix_web::test]
+async fn posts_acknowledged_before_a_crash_become_searchable_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // First an index with something in it (an empty one beside a full database would be
+    // rebuilt at start, which would hide whether the queue resumes).
+    let mut p0 = spawn_weft(dir.path());
+    let u = User::new(&p0.base, "alice");
+    u.post("/signup", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    u.post("/posts", &[("body", "warmup")]).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while search_count(&p0.base, "warmup").await < 1 {
+        assert!(
+            Instant::now() < deadline,
+            "the first post never became searchable"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    p0.child.kill().unwrap();
+    p0.child.wait().unwrap();
+
+    // Now the index would not commit for ten minutes: at the kill, the posts are only in
+    // SQLite and in the job queue.
+    let mut p = spawn_weft_with(
+        dir.path(),
+        &[
+            ("WEFT_SEARCH__COMMIT_INTERVAL_MS", "600000"),
+            ("WEFT_SEARCH__COMMIT_DOCS", "100000"),
+        ],
+    );
+    let (u, _) = {
+        let u = User::new(&p.base, "alice");
+        let r = u
+            .post("/login", &[("username", "alice"), ("password", PASSWORD)])
+            .await;
+        (u, r)
+    };
+    for i in 0..12 {
+        let r = u
+            .post("/posts", &[("body", &format!("crashword {i}"))])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        search_count(&p.base, "crashword").await,
+        0,
+        "not committed yet"
+    );
+    p.child.kill().expect("SIGKILL");
+    p.child.wait().unwrap();
+
+    let mut p2 = spawn_weft(dir.path());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while search_count(&p2.base, "crashword").await < 12 {
+        assert!(
+            Instant::now() < deadline,
+            "the queued index jobs did not resume"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        !p2.log
+            .lock()
+            .unwrap()
+            .contains("rebuilding the search index"),
+        "found through a rebuild, not through the queue"
+    );
+
+    // `weft reindex` refuses to run beside the server, and rebuilds once it has stopped.
+    let reindex = || {
+        Command::new(env!("CARGO_BIN_EXE_weft"))
+            .args(["reindex", "--data"])
+            .arg(dir.path())
+            .output()
+            .unwrap()
+    };
+    let busy = reindex();
+    assert!(!busy.status.success());
+    let err = String::from_utf8_lossy(&busy.stderr);
+    assert!(err.contains("another weft process"), "{err}");
+    p2.child.kill().unwrap();
+    p2.child.wait().unwrap();
+    std::fs::remove_dir_all(dir.path().join("search")).unwrap();
+    let done = reindex();
+    let out = String::from_utf8_lossy(&done.stdout);
+    assert!(
+        done.status.success(),
+        "{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    assert!(out.contains("indexed 13 posts and 1 people"), "{out}");
+    let mut p3 = spawn_weft(dir.path());
+    assert_eq!(search_count(&p3.base, "crashword").await, 12);
+    p3.child.kill().unwrap();
+    p3.child.wait().unwrap();
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use weft::domain::{PostId, ReplyPolicy, Visibility};
 use weft::service::accounts::{self, Viewer};
-use weft::service::{Core, follows, home, posts, seed};
+use weft::service::{Core, follows, home, posts, search, seed};
 
 use crate::common::{TestApp, test_config};
 
@@ -123,7 +123,7 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
     config.feeds.home_size = 40;
     config.limits.page_size = 7;
     {
-        let core = Core::open(config.clone()).unwrap();
+        let core = Core::open_offline(config.clone()).unwrap();
         let opts = seed::SeedOptions {
             users: 40,
             posts: 1500,
@@ -181,6 +181,75 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
     follows::unfollow(&core, &c, &names[0]).await.unwrap();
     let _ = follows::follow(&core, &d, &names[0]).await.unwrap();
     assert_same(&core, &names, "after follows and unfollows").await;
+
+    // Followed hashtags: their public top-level posts join the feed (backfilled on follow).
+    let popular: Vec<String> = core
+        .db
+        .read(|c| {
+            let mut s = c.prepare("SELECT tag FROM tag_stats ORDER BY posts DESC LIMIT 2")?;
+            let rows = s.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(popular.len(), 2, "the seed uses hashtags");
+    search::set_tag_follow(&core, &a, &popular[0], true)
+        .await
+        .unwrap();
+    search::set_tag_follow(&core, &c, &popular[1], true)
+        .await
+        .unwrap();
+    search::set_tag_follow(&core, &d, &popular[0], true)
+        .await
+        .unwrap();
+    assert_same(&core, &names, "after hashtag follows").await;
+    let stranger = viewer(&core, &names[36]).await;
+    let tagged = say(
+        &core,
+        &stranger,
+        &format!("news #{}", popular[0]),
+        Visibility::Public,
+        None,
+    )
+    .await;
+    say(
+        &core,
+        &stranger,
+        &format!("private #{}", popular[0]),
+        Visibility::Followers,
+        None,
+    )
+    .await;
+    say(
+        &core,
+        &stranger,
+        &format!("a reply #{}", popular[1]),
+        Visibility::Public,
+        Some(tagged),
+    )
+    .await;
+    let later = say(
+        &core,
+        &stranger,
+        "untagged at first",
+        Visibility::Public,
+        None,
+    )
+    .await;
+    posts::edit(
+        &core,
+        &stranger,
+        PostId(later),
+        &format!("tagged by an edit #{}", popular[1]),
+        "",
+    )
+    .await
+    .unwrap();
+    assert_same(&core, &names, "after tagged posts").await;
+    search::set_tag_follow(&core, &d, &popular[0], false)
+        .await
+        .unwrap();
+    assert_same(&core, &names, "after a hashtag unfollow").await;
 
     // New posts of every visibility, replies to followed and unfollowed people, self-replies.
     let p1 = say(&core, &a, "public news #weft", Visibility::Public, None).await;

@@ -126,7 +126,10 @@ pub fn search(ctx: &Ctx, s: &SearchPage<'_>) -> Markup {
                             p.empty { "No posts match. Try fewer words, or check the spelling." }
                         }
                         @for h in s.posts { (hit(ctx, h)) }
-                        (load_more(s.next.map(|c| search_url(s.q, Kind::Posts, s.order, Some(c)))))
+                        @match s.next {
+                            Some(c) => (load_more(Some(search_url(s.q, Kind::Posts, s.order, Some(c))))),
+                            None => @if !s.posts.is_empty() { p.end-of-feed { "No more results." } },
+                        }
                     }
                 }
             }
