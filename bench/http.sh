@@ -6,6 +6,10 @@
 #   target/release/weft bench seed --data /tmp/bench1m        # 10k users, 1M posts
 #   bench/http.sh /tmp/bench1m [duration=10s] [connections=64]
 #   SCENARIOS="home post" bench/http.sh ...   # only these, with memory after each
+#   SCENARIOS="search search_user fresh" bench/http.sh /tmp/bench1m 10s 4   # search latency
+#
+# `fresh` is not a load: it posts a new word as a seeded user and polls the search page until
+# the post is found, 20 times, and reports the median and worst time from post to searchable.
 #
 # The load generator runs on the same machine and shares its cores with the server.
 # Benchmarks write to the data directory (posts, likes): seed a fresh copy for clean runs.
@@ -36,7 +40,7 @@ T1=$(now_ms)
 echo "machine: $(nproc) cores; load generator shares them"
 echo "cold start to first 200 of /public: $((T1 - T0)) ms"
 echo -n "memory after start and one request: "; mem
-echo "database: $(du -sh "$DATA" | cut -f1) in $DATA"
+echo "data: $(du -sh "$DATA" | cut -f1) in $DATA (SQLite $(du -shc "$DATA"/weft.sqlite3* | tail -1 | cut -f1), search index $(du -sh "$DATA/search" 2>/dev/null | cut -f1))"
 echo "binary: $(stat -c %s "$BIN" | awk '{printf "%.1f MB", $1/1048576}') ($BIN)"
 
 # Log in USERS random seeded accounts; keep their session cookie and CSRF token.
@@ -50,7 +54,21 @@ chosen = random.sample(users, min(n, len(users)))
 posts = db.execute("""SELECT a.username, p.id FROM posts p JOIN accounts a ON a.id = p.author_id
     WHERE p.visibility = 0 AND p.repost_of_id IS NULL AND p.deleted_at IS NULL
     ORDER BY random() LIMIT 2000""").fetchall()
+import re, urllib.parse
+bodies = [r[0] for r in db.execute(
+    "SELECT body FROM posts WHERE visibility = 0 AND body != '' ORDER BY random() LIMIT 3000")]
+queries = []
+for b in bodies:
+    words = [w for w in re.findall(r"[^\W_]+", b) if len(w) > 2]
+    if not words:
+        continue
+    k = random.randint(1, min(3, len(words)))
+    start = random.randint(0, len(words) - k)
+    queries.append(urllib.parse.quote_plus(" ".join(words[start:start + k])))
+    if len(queries) >= 1000:
+        break
 with open(out, "w") as f:
+    f.write("queries = {%s}\n" % ",".join('"%s"' % q for q in queries))
     f.write("users = {%s}\n" % ",".join('"%s"' % u for u in random.sample(users, min(2000, len(users)))))
     f.write("posts = {%s}\n" % ",".join('"/@%s/%d"' % p for p in posts))
 with open(out + ".users", "w") as f:
@@ -105,10 +123,29 @@ run() { # scenario connections delay_ms
   # The server's own CPU time per request (user + system), whatever wrk took of the cores.
   echo "$line server_cpu_us_per_req=$(( (after - before) * 1000000 / TCK / (reqs > 0 ? reqs : 1) ))"
 }
+fresh() { # time from an acknowledged post to finding it in search, 20 times
+  local c t0 t1 i n word times=()
+  c=$(grep -o 'weft_session=[^"]*' "$WORK/fixtures.lua" | head -1)
+  token=$(grep -o 'weft_session=[^"]*", "[^"]*"' "$WORK/fixtures.lua" | head -1 | sed 's/.*", "//; s/"$//')
+  for i in $(seq 1 20); do
+    word="fresh$(date +%s%N)"
+    t0=$(date +%s%N)
+    curl -s -o /dev/null -b "$c" -H "X-CSRF-Token: $token" --data "body=$word&visibility=public" "$BASE/posts"
+    n=0
+    until curl -s -b "$c" "$BASE/search?q=$word" | grep -q 'article class="post'; do
+      n=$((n + 1)); [ $n -gt 2000 ] && { echo "fresh: $word never became searchable"; return 1; }
+    done
+    t1=$(date +%s%N)
+    times+=($(( (t1 - t0) / 1000000 )))
+  done
+  printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {printf "RESULT scenario=fresh runs=%d post_to_searchable_median_ms=%d max_ms=%d\n", NR, a[int((NR+1)/2)], a[NR]}'
+}
 for s in ${SCENARIOS:-home home2k public profile thread like post}; do
+  if [ "$s" = fresh ]; then fresh; continue; fi
   run "$s" "$CONNS"
   [ -n "${SCENARIOS:-}" ] && { echo -n "memory after $s: "; mem; }
 done
+[ -n "${SCENARIOS:-}" ] && [ -d "$DATA/search" ] && echo "search index: $(du -sh "$DATA/search" | cut -f1)"
 [ -n "${SCENARIOS:-}" ] && exit 0
 LINE=$(run mixed "$CONNS")
 echo "$LINE"

@@ -1,7 +1,9 @@
 -- wrk script for weft: each request picks a scenario and a random logged-in user.
 -- Set by bench/http.sh through environment variables:
 --   WEFT_SCENARIO  home | home2k | public | profile | thread | post | like | mixed
---   WEFT_FIXTURES  a Lua file defining `sessions` ({cookie, csrf} pairs), `posts` (paths) and `users`
+--                  | search (logged out) | search_user (logged in: visibility of followed accounts)
+--   WEFT_FIXTURES  a Lua file defining `sessions` ({cookie, csrf} pairs), `posts` (paths), `users`
+--                  and `queries` (URL-encoded search queries of one to three words)
 --   WEFT_DELAY_MS  pause between a connection's requests (0 = as fast as possible)
 local scenario = os.getenv("WEFT_SCENARIO") or "home"
 local delay_ms = tonumber(os.getenv("WEFT_DELAY_MS") or "0")
@@ -50,6 +52,8 @@ kinds.like = function()
   local id = string.match(p, "/(%d+)$")
   return post("/posts/" .. id .. "/like", pick(sessions), "on=1")
 end
+kinds.search = function() return get("/search?q=" .. pick(queries), nil) end
+kinds.search_user = function() return get("/search?q=" .. pick(queries), pick(sessions)) end
 kinds.mixed = function()
   local r = math.random(1, 100)
   if r <= 2 then return kinds.post()

@@ -76,7 +76,7 @@ fn help() -> Markup {
                 dt { code { "is:reply" } " / " code { "-is:reply" } } dd { "only replies, or no replies" }
                 dt { code { "after:2026-01-31" } " " code { "before:2026-02-28" } } dd { "posts from a date range (UTC)" }
             }
-            p.hint { "Posts of people who chose not to appear in search are left out." }
+            p.hint { "Posts of people who chose not to appear in search are left out. Languages are not recorded, so " code { "lang:" } " is ignored. A query that does not parse is read as plain words." }
         }
     }
 }
