@@ -2,6 +2,7 @@
 -- Set by bench/http.sh through environment variables:
 --   WEFT_SCENARIO  home | home2k | public | profile | thread | post | like | mixed
 --                  | search (logged out) | search_user (logged in: visibility of followed accounts)
+--                  | explore (trends)
 --   WEFT_FIXTURES  a Lua file defining `sessions` ({cookie, csrf} pairs), `posts` (paths), `users`
 --                  and `queries` (URL-encoded search queries of one to three words)
 --   WEFT_DELAY_MS  pause between a connection's requests (0 = as fast as possible)
@@ -53,6 +54,7 @@ kinds.like = function()
   return post("/posts/" .. id .. "/like", pick(sessions), "on=1")
 end
 kinds.search = function() return get("/search?q=" .. pick(queries), nil) end
+kinds.explore = function() return get("/explore", nil) end
 kinds.search_user = function() return get("/search?q=" .. pick(queries), pick(sessions)) end
 kinds.mixed = function()
   local r = math.random(1, 100)

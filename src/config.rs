@@ -166,6 +166,8 @@ pub struct Search {
     pub rebuild_memory_mib: usize,
     /// Suggestions shown while typing an @mention or #hashtag.
     pub autocomplete_results: usize,
+    /// Hashtags one account can follow (each adds a branch to its home feed query).
+    pub followed_tags_max: usize,
     /// Trends look at this many past hours of public posts.
     pub trends_window_hours: u64,
     /// A person's use of a tag (or engagement with a post) counts half after this many hours.
@@ -187,6 +189,7 @@ impl Default for Search {
             writer_memory_mib: 50,
             rebuild_memory_mib: 256,
             autocomplete_results: 6,
+            followed_tags_max: 100,
             trends_window_hours: 24,
             trends_half_life_hours: 6,
             trends_min_people: 2,

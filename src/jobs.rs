@@ -5,7 +5,7 @@
 //!
 //! What a job *does* is the service's business (`Handler`); this module only schedules.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -138,10 +138,19 @@ async fn run_loop(
     let permits = Arc::new(Semaphore::new(cfg.workers));
     let batch_permits = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
     let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
+    // Jobs that ended, with the poll during which they ended: a list of due jobs read before
+    // a job's end was committed may still hold it, and it must not run again.
+    let finished: Arc<Mutex<HashMap<i64, u64>>> = Arc::default();
     let cfg = Arc::new(cfg);
+    let polls = Arc::new(std::sync::atomic::AtomicU64::new(0));
     loop {
         if *stopped.borrow() {
             break;
+        }
+        let poll = polls.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+        if let Ok(mut f) = finished.lock() {
+            // Ended before the previous poll began: no read from now on can still see them.
+            f.retain(|_, at| *at + 1 >= poll);
         }
         let busy = in_flight.lock().map(|s| s.len()).unwrap_or(0);
         let now = now_ms();
@@ -165,6 +174,14 @@ async fn run_loop(
             if !fresh {
                 continue;
             }
+            // A job records its end before it leaves `in_flight`, so one that was not in
+            // flight just now and has ended is found here.
+            if finished.lock().is_ok_and(|f| f.contains_key(&job.id)) {
+                if let Ok(mut s) = in_flight.lock() {
+                    s.remove(&job.id);
+                }
+                continue;
+            }
             if handler.batched(&job.kind) {
                 match batches.iter_mut().find(|(k, _)| *k == job.kind) {
                     Some((_, b)) => b.push(job),
@@ -178,9 +195,13 @@ async fn run_loop(
             started += 1;
             let (db, handler, in_flight, cfg) =
                 (db.clone(), handler.clone(), in_flight.clone(), cfg.clone());
+            let (finished, polls) = (finished.clone(), polls.clone());
             tokio::spawn(async move {
                 let id = job.id;
                 run_one(&db, &*handler, &cfg, job).await;
+                if let Ok(mut f) = finished.lock() {
+                    f.insert(id, polls.load(std::sync::atomic::Ordering::Acquire));
+                }
                 if let Ok(mut s) = in_flight.lock() {
                     s.remove(&id);
                 }
@@ -188,15 +209,29 @@ async fn run_loop(
             });
         }
         for (_, jobs) in batches {
-            let Ok(permit) = batch_permits.clone().acquire_owned().await else {
-                break;
+            // When every batch slot is taken, these wait for a later poll; the loop itself
+            // must not block, or non-batched jobs would wait behind index commits.
+            let Ok(permit) = batch_permits.clone().try_acquire_owned() else {
+                if let Ok(mut s) = in_flight.lock() {
+                    for j in &jobs {
+                        s.remove(&j.id);
+                    }
+                }
+                continue;
             };
             started += 1;
             let (db, handler, in_flight, cfg) =
                 (db.clone(), handler.clone(), in_flight.clone(), cfg.clone());
+            let (finished, polls) = (finished.clone(), polls.clone());
             tokio::spawn(async move {
                 let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
                 run_batch(&db, &*handler, &cfg, jobs).await;
+                let at = polls.load(std::sync::atomic::Ordering::Acquire);
+                if let Ok(mut f) = finished.lock() {
+                    for id in &ids {
+                        f.insert(*id, at);
+                    }
+                }
                 if let Ok(mut s) = in_flight.lock() {
                     for id in &ids {
                         s.remove(id);

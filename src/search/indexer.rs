@@ -75,17 +75,30 @@ type Reply = oneshot::Sender<Result<(), SearchError>>;
 type BlockingReply = mpsc::Sender<Result<(), SearchError>>;
 
 enum Msg {
-    Op(Op),
-    Flush(Reply),
+    /// An op and its sequence number (1, 2, …, in the order sent).
+    Op(u64, Op),
+    /// Answer once every op up to `upto` is committed; an error if one after `from` was lost.
+    Flush {
+        from: u64,
+        upto: u64,
+        reply: Reply,
+    },
     StartJournal,
     StopJournal,
     Swap(Arc<Generation>, BlockingReply),
     Stop(BlockingReply),
 }
 
-/// Resolves once every op sent before it is committed and searchable, or with the error that
-/// stopped it (the ops should then be retried).
+/// Resolves once every op sent before it is committed and searchable, or with an error when a
+/// failed commit lost one of the ops it covers (they should then be sent again).
 pub struct Flush(oneshot::Receiver<Result<(), SearchError>>);
+
+/// A point in the stream of ops sent to an [`Indexer`], taken with [`Indexer::mark`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OpMark(u64);
+
+/// Lost ranges remembered for flushes still to come; older ones are long answered.
+const LOST_RANGES_KEPT: usize = 64;
 
 impl Flush {
     pub async fn wait(self) -> Result<(), SearchError> {
@@ -108,6 +121,9 @@ impl Flush {
 /// up to `commit_interval` each time.
 pub struct Indexer {
     tx: mpsc::Sender<Msg>,
+    /// The last op's sequence number; taken and sent under the lock, so the channel carries
+    /// ops in sequence order and a flush after every op it counts.
+    seq: std::sync::Mutex<u64>,
     thread: Option<JoinHandle<()>>,
     index: SearchIndex,
     rebuilding: AtomicBool,
@@ -128,6 +144,9 @@ impl Indexer {
             pending_posts: 0,
             pending_people: 0,
             failed: None,
+            applied: 0,
+            committed: 0,
+            lost: std::collections::VecDeque::new(),
             waiters: Vec::new(),
             deadline: None,
             journal: None,
@@ -137,6 +156,7 @@ impl Indexer {
             .spawn(move || worker.run(rx))?;
         Ok(Indexer {
             tx,
+            seq: std::sync::Mutex::new(0),
             thread: Some(thread),
             index: index.clone(),
             rebuilding: AtomicBool::new(false),
@@ -147,29 +167,61 @@ impl Indexer {
         self.tx.send(msg).map_err(|_| SearchError::Stopped)
     }
 
+    fn seq(&self) -> std::sync::MutexGuard<'_, u64> {
+        match self.seq.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    fn send_op(&self, op: Op) -> Result<(), SearchError> {
+        let mut seq = self.seq();
+        *seq += 1;
+        self.send(Msg::Op(*seq, op))
+    }
+
     /// Adds the post, or replaces the indexed version with the same id.
     pub fn upsert_post(&self, doc: PostDoc) -> Result<(), SearchError> {
-        self.send(Msg::Op(Op::UpsertPost(Box::new(doc))))
+        self.send_op(Op::UpsertPost(Box::new(doc)))
     }
 
     pub fn delete_post(&self, id: i64) -> Result<(), SearchError> {
-        self.send(Msg::Op(Op::DeletePost(id)))
+        self.send_op(Op::DeletePost(id))
     }
 
     pub fn upsert_person(&self, doc: PersonDoc) -> Result<(), SearchError> {
-        self.send(Msg::Op(Op::UpsertPerson(Box::new(doc))))
+        self.send_op(Op::UpsertPerson(Box::new(doc)))
     }
 
     pub fn delete_person(&self, id: i64) -> Result<(), SearchError> {
-        self.send(Msg::Op(Op::DeletePerson(id)))
+        self.send_op(Op::DeletePerson(id))
     }
 
-    /// See [`Flush`]. It does not hurry the commit: it waits for the next one.
-    pub fn flush(&self) -> Flush {
+    /// The current point in the stream of ops: take it before sending a batch's ops, then
+    /// [`Indexer::flush_since`] it.
+    pub fn mark(&self) -> OpMark {
+        OpMark(*self.seq())
+    }
+
+    /// Resolves once every op sent so far is committed; fails if a failed commit lost any op
+    /// sent since `since` (another caller's loss does not fail this one). It does not hurry
+    /// the commit: it waits for the next one.
+    pub fn flush_since(&self, since: OpMark) -> Flush {
         let (tx, rx) = oneshot::channel();
+        let seq = self.seq();
         // If the thread is gone the sender is dropped and the wait reports `Stopped`.
-        let _ = self.tx.send(Msg::Flush(tx));
+        let _ = self.tx.send(Msg::Flush {
+            from: since.0,
+            upto: *seq,
+            reply: tx,
+        });
+        drop(seq);
         Flush(rx)
+    }
+
+    /// See [`Flush`]: every op sent so far, failing on any loss this indexer has seen lately.
+    pub fn flush(&self) -> Flush {
+        self.flush_since(OpMark(0))
     }
 
     /// Rebuilds the live index from `posts` and `people` while this indexer keeps running:
@@ -291,7 +343,12 @@ struct Worker {
     pending_people: usize,
     /// Why an op since the last commit could not be applied; the next commit reports it.
     failed: Option<String>,
-    waiters: Vec<Reply>,
+    /// Sequence number of the last op received, and of the last op a commit covered.
+    applied: u64,
+    committed: u64,
+    /// Ranges `(after, upto]` of ops lost to failed commits, newest last.
+    lost: std::collections::VecDeque<(u64, u64)>,
+    waiters: Vec<(u64, Reply)>,
     deadline: Option<Instant>,
     /// Ops applied since a rebuild started, replayed into the new generation.
     journal: Option<Vec<Op>>,
@@ -305,10 +362,11 @@ impl Worker {
                 Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
             };
             match msg {
-                Ok(Msg::Op(op)) => {
+                Ok(Msg::Op(seq, op)) => {
                     if let Some(journal) = &mut self.journal {
                         journal.push(op.clone());
                     }
+                    self.applied = seq;
                     self.apply(&op);
                     if self.deadline.is_none() {
                         self.deadline = Some(Instant::now() + self.opts.commit_interval);
@@ -317,15 +375,11 @@ impl Worker {
                         let _ = self.commit();
                     }
                 }
-                Ok(Msg::Flush(reply)) => {
-                    if self.deadline.is_none() {
-                        let result = match self.failed.take() {
-                            Some(why) => Err(SearchError::Tantivy(why)),
-                            None => Ok(()),
-                        };
-                        let _ = reply.send(result);
+                Ok(Msg::Flush { from, upto, reply }) => {
+                    if upto <= self.committed {
+                        let _ = reply.send(self.outcome(from));
                     } else {
-                        self.waiters.push(reply);
+                        self.waiters.push((from, reply));
                     }
                 }
                 Ok(Msg::StartJournal) => self.journal = Some(Vec::new()),
@@ -408,23 +462,37 @@ impl Worker {
         }
     }
 
+    /// What a flush of the ops after `from` (all committed by now) learns.
+    fn outcome(&self, from: u64) -> Result<(), SearchError> {
+        if self.lost.iter().any(|&(_, upto)| upto > from) {
+            Err(SearchError::Tantivy(
+                "a commit failed; the changes it held were lost".into(),
+            ))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Commits both writers if they have anything, reloads the readers and answers the
     /// flushes that were waiting.
     fn commit(&mut self) -> Result<(), SearchError> {
         self.deadline = None;
         let result = self.commit_writers();
+        let covered = (self.committed, self.applied);
+        self.committed = self.applied;
         if let Err(e) = &result {
             tracing::error!("search: commit failed: {e}");
-            // Whatever the writer held is lost; the waiting callers retry their ops.
+            // Whatever the writer held is lost; the callers whose ops it held retry them.
             self.writers = None;
+            if covered.1 > covered.0 {
+                self.lost.push_back(covered);
+                if self.lost.len() > LOST_RANGES_KEPT {
+                    self.lost.pop_front();
+                }
+            }
         }
-        let message = result.as_ref().err().map(ToString::to_string);
-        for reply in self.waiters.drain(..) {
-            let r = match &message {
-                Some(m) => Err(SearchError::Tantivy(m.clone())),
-                None => Ok(()),
-            };
-            let _ = reply.send(r);
+        for (from, reply) in std::mem::take(&mut self.waiters) {
+            let _ = reply.send(self.outcome(from));
         }
         result
     }

@@ -35,7 +35,7 @@ pub mod query;
 mod schema;
 
 pub use index::{SearchIndex, SearchStats};
-pub use indexer::{Flush, Indexer, IndexerOptions, RebuildOptions, rebuild, rebuild_with};
+pub use indexer::{Flush, Indexer, IndexerOptions, OpMark, RebuildOptions, rebuild, rebuild_with};
 pub use query::{SearchQuery, parse};
 pub use schema::SCHEMA_VERSION;
 

@@ -82,7 +82,7 @@ fn build_later(core: &Core, me: AccountId) {
 
 pub async fn build(core: &Core, me: AccountId) -> AppResult<bool> {
     let keep = core.config.feeds.home_size;
-    let (candidates, followees, tags, newest) = core
+    let (candidates, followees, tags, newest, edit) = core
         .db
         .read(move |c| {
             Ok((
@@ -90,16 +90,19 @@ pub async fn build(core: &Core, me: AccountId) -> AppResult<bool> {
                 home::followees(c, me)?,
                 home::followed_tags(c, me)?,
                 crate::store::posts::newest_id(c)?,
+                home::newest_edit(c)?,
             ))
         })
         .await?;
     core.db
         .write(move |c| {
-            // A follow or unfollow (of an account or a hashtag) since the read would make the
-            // candidates wrong: leave the feed unbuilt; the next page view tries again.
+            // A follow or unfollow (of an account or a hashtag), or an edit (which can tag an
+            // old post), since the read would make the candidates wrong: leave the feed
+            // unbuilt; the next page view tries again.
             if home::floor(c, me)?.is_some()
                 || home::followees(c, me)? != followees
                 || home::followed_tags(c, me)? != tags
+                || home::newest_edit(c)? != edit
             {
                 return Ok(false);
             }

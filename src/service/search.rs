@@ -252,6 +252,7 @@ pub(crate) async fn index_now(core: &Core, posts: Vec<i64>, people: Vec<i64>) ->
                 Ok((ps, people))
             })
             .await?;
+        let mark = indexer.mark();
         let mut seen = std::collections::HashSet::with_capacity(found_posts.len());
         for p in found_posts {
             seen.insert(p.id);
@@ -272,7 +273,7 @@ pub(crate) async fn index_now(core: &Core, posts: Vec<i64>, people: Vec<i64>) ->
             }
             .map_err(to_app)?;
         }
-        indexer.flush()
+        indexer.flush_since(mark)
     };
     flush.wait().await.map_err(to_app)
 }
@@ -300,21 +301,36 @@ pub async fn settle(core: &Core) -> AppResult<()> {
     Ok(())
 }
 
-/// Re-indexes every post of an author (after they opt out of search or back in).
-pub(crate) async fn index_author(core: &Core, account: AccountId) -> AppResult<()> {
-    let mut after = 0;
-    loop {
-        let ids = core
-            .db
-            .read(move |c| Ok(store::search::post_ids_by_author(c, account, after, 1000)?))
-            .await?;
-        let Some(&last) = ids.last() else {
-            break;
-        };
-        after = last;
-        index_now(core, ids, Vec::new()).await?;
-    }
-    index_now(core, Vec::new(), vec![account.0]).await
+/// Re-indexes every post of an author (after they opt out of search or back in): queues
+/// their posts as `index` jobs in chunks, in the same write that ends this job, so the work
+/// goes through the batched path and never holds a worker for long.
+pub(crate) async fn index_author(core: &Core, job: i64, account: AccountId) -> AppResult<()> {
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            let mut after = 0;
+            loop {
+                let chunk = store::search::post_ids_by_author(c, account, after, 500)?;
+                let Some(&last) = chunk.last() else {
+                    break;
+                };
+                after = last;
+                tasks::enqueue(
+                    c,
+                    &ids,
+                    &Task::Index {
+                        posts: chunk,
+                        people: Vec::new(),
+                    },
+                )?;
+            }
+            queue_people(c, &ids, &[account])?;
+            store::jobs::delete(c, job)?;
+            Ok(())
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 /// Rebuilds the whole index from SQLite while the server runs (on start when needed, or from
@@ -674,10 +690,18 @@ pub async fn set_tag_follow(core: &Core, viewer: &Viewer, tag: &str, on: bool) -
     }
     let me = viewer.id();
     let keep = core.config.feeds.home_size;
+    let max = core.config.search.followed_tags_max;
     core.db
         .write(move |c| {
             let now = crate::domain::now_secs();
             if on {
+                if !store::search::follows_tag(c, me, &tag)?
+                    && store::search::count_followed_tags(c, me)? >= max as i64
+                {
+                    return Err(AppError::Invalid(format!(
+                        "You can follow at most {max} hashtags. Unfollow one in Settings › Search and hashtags first."
+                    )));
+                }
                 if store::search::follow_tag(c, me, &tag, now)? {
                     super::home::on_follow_tag(c, me, &tag, keep)?;
                 }
@@ -733,6 +757,7 @@ pub async fn set_opt_out(core: &Core, viewer: &Viewer, out: bool) -> AppResult<(
         })
         .await?;
     core.jobs.wake();
+    core.trends.clear();
     Ok(())
 }
 

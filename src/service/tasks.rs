@@ -165,10 +165,10 @@ impl Handler for TaskHandler {
                     Ok(Outcome::Done)
                 }
                 Task::IndexAuthor { account } => {
-                    super::search::index_author(&core, crate::domain::AccountId(account))
+                    super::search::index_author(&core, job.id, crate::domain::AccountId(account))
                         .await
                         .map_err(|e| Failure::retry(format!("{e:#}")))?;
-                    Ok(Outcome::Done)
+                    Ok(Outcome::DoneAndDeleted)
                 }
                 Task::Sweep => {
                     let n = super::media::sweep(&core)

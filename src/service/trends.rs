@@ -44,7 +44,7 @@ pub struct Computed {
 
 /// The last computed trends, shared by every clone of `Core`.
 #[derive(Clone, Default)]
-pub struct Cache(Arc<Mutex<Option<Stamped>>>);
+pub struct Cache(Arc<Mutex<Option<Stamped>>>, Arc<tokio::sync::Mutex<()>>);
 
 type Stamped = (Instant, Arc<Computed>);
 
@@ -146,6 +146,11 @@ fn compute(core: &Core) -> AppResult<Computed> {
 
 async fn current(core: &Core) -> AppResult<Arc<Computed>> {
     let max_age = Duration::from_secs(core.config.search.trends_cache_secs);
+    if let Some(c) = core.trends.get(max_age) {
+        return Ok(c);
+    }
+    // One computation at a time; those who waited take its result.
+    let _computing = core.trends.1.lock().await;
     if let Some(c) = core.trends.get(max_age) {
         return Ok(c);
     }

@@ -70,6 +70,13 @@ pub fn candidates(
     rows.collect()
 }
 
+/// The newest edit's id (to see whether an edit, which can add a followed tag to an old post,
+/// happened since a read).
+pub fn newest_edit(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT coalesce(max(id), 0) FROM post_edits")?
+        .query_row([], |r| r.get(0))
+}
+
 /// The hashtags `account` follows, in a stable order (to see whether they changed).
 pub fn followed_tags(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<String>> {
     crate::store::search::list_followed_tags(conn, account)
@@ -227,10 +234,14 @@ pub fn remove_author(
     follower: AccountId,
     author: AccountId,
 ) -> rusqlite::Result<()> {
+    // Posts that also reach the feed through a followed hashtag stay.
     conn.prepare_cached(
         "DELETE FROM home_entries WHERE account_id = ?1 AND post_id IN
              (SELECT p.id FROM posts p WHERE p.author_id = ?2
-              AND p.id >= (SELECT floor FROM home_feeds WHERE account_id = ?1))",
+              AND p.id >= (SELECT floor FROM home_feeds WHERE account_id = ?1)
+              AND NOT (p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
+                  AND EXISTS (SELECT 1 FROM post_tags t JOIN followed_tags ft ON ft.tag = t.tag
+                      WHERE t.post_id = p.id AND ft.account_id = ?1)))",
     )?
     .execute(params![follower.0, author.0])?;
     Ok(())

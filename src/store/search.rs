@@ -218,11 +218,20 @@ pub fn adjust_tag_stats(
     for t in tags {
         stmt.execute(params![t, delta, now])?;
     }
+    if delta < 0 {
+        // A tag nobody uses publicly any more leaves the table (it is not a known hashtag).
+        let mut gone =
+            conn.prepare_cached("DELETE FROM tag_stats WHERE tag = ?1 AND posts <= 0")?;
+        for t in tags {
+            gone.execute([t])?;
+        }
+    }
     Ok(())
 }
 
 /// Hashtags with public posts that start with `prefix` (lowercase), the most used first; an
-/// exact match comes first of all.
+/// exact match comes first of all. A tag whose public posts all come from accounts that are
+/// not searchable (opted out, not active) is left out.
 pub fn tags_with_prefix(
     conn: &Connection,
     prefix: &str,
@@ -231,16 +240,36 @@ pub fn tags_with_prefix(
     // Walk at most a bounded slice of the tag range, so a one-letter prefix stays cheap.
     let mut stmt = conn.prepare_cached(
         "SELECT tag, posts FROM (
-             SELECT tag, posts FROM tag_stats WHERE tag >= ?1 AND tag < ?3
-               AND posts > 0 LIMIT 5000)
+             SELECT tag, posts FROM tag_stats WHERE tag >= ?1 AND tag < ?3 LIMIT 5000)
          ORDER BY tag = ?1 DESC, posts DESC, tag LIMIT ?2",
     )?;
     let upper = format!("{prefix}\u{10FFFF}");
-    let rows = stmt.query_map(params![prefix, limit as i64, upper], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    rows.collect()
+    let candidates: Vec<(String, i64)> = stmt
+        .query_map(params![prefix, (limit * 4) as i64, upper], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut searchable = conn.prepare_cached(TAG_SEARCHABLE_SQL)?;
+    let mut out = Vec::with_capacity(limit);
+    for (tag, n) in candidates {
+        if out.len() == limit {
+            break;
+        }
+        if searchable.query_row([&tag], |r| r.get::<_, bool>(0))? {
+            out.push((tag, n));
+        }
+    }
+    Ok(out)
 }
+
+/// Whether a tag has a public, live post by a searchable author (newest posts first, so the
+/// walk stops early for any tag in real use).
+pub(crate) const TAG_SEARCHABLE_SQL: &str = "SELECT EXISTS (
+        SELECT 1 FROM post_tags t JOIN posts p ON p.id = t.post_id
+        JOIN accounts a ON a.id = p.author_id
+        WHERE t.tag = ?1 AND p.visibility = 0 AND p.deleted_at IS NULL AND a.status = 0
+          AND NOT EXISTS (SELECT 1 FROM search_opt_outs o WHERE o.account_id = p.author_id)
+        ORDER BY t.post_id DESC)";
 
 pub fn tag_posts(conn: &Connection, tag: &str) -> rusqlite::Result<i64> {
     Ok(conn
@@ -285,6 +314,11 @@ pub fn follows_tag(conn: &Connection, account: AccountId, tag: &str) -> rusqlite
         "SELECT EXISTS (SELECT 1 FROM followed_tags WHERE account_id = ?1 AND tag = ?2)",
     )?
     .query_row(params![account.0, tag], |r| r.get(0))
+}
+
+pub fn count_followed_tags(conn: &Connection, account: AccountId) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM followed_tags WHERE account_id = ?1")?
+        .query_row([account.0], |r| r.get(0))
 }
 
 pub fn list_followed_tags(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<String>> {

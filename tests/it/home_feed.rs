@@ -246,6 +246,24 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
     .await
     .unwrap();
     assert_same(&core, &names, "after tagged posts").await;
+    // Unfollowing someone keeps their posts that come through a followed hashtag.
+    let followed = viewer(&core, &names[5]).await;
+    say(
+        &core,
+        &followed,
+        &format!("both ways #{}", popular[0]),
+        Visibility::Public,
+        None,
+    )
+    .await;
+    assert_same(
+        &core,
+        &names,
+        "after a post by someone followed, with a followed tag",
+    )
+    .await;
+    follows::unfollow(&core, &a, &names[5]).await.unwrap();
+    assert_same(&core, &names, "after unfollowing its author").await;
     search::set_tag_follow(&core, &d, &popular[0], false)
         .await
         .unwrap();

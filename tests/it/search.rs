@@ -164,9 +164,12 @@ async fn people_who_opt_out_leave_search_at_once_and_come_back_when_they_opt_in(
         &[("display_name", "Erin Quux"), ("bio", "glassblower")],
     )
     .await;
-    let p = erin.say("zanzibar lighthouse").await;
+    let p = erin.say("zanzibar lighthouse #erinsparty").await;
     settle(&app).await;
     let anon = app.anon();
+    anon.get("/search?q=erinsp&type=tags")
+        .await
+        .assert_contains("#erinsparty");
     assert_eq!(found(&anon, "zanzibar").await, vec![p]);
     anon.get("/search?q=glassblower&type=people")
         .await
@@ -174,6 +177,17 @@ async fn people_who_opt_out_leave_search_at_once_and_come_back_when_they_opt_in(
 
     let r = erin.post("/settings/search", &[("opt_out", "1")]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A hashtag only she used is not suggested any more either.
+    anon.get("/search?q=erinsp&type=tags")
+        .await
+        .assert_lacks("#erinsparty");
+    assert!(
+        !anon
+            .get("/search/suggest?q=%23erinsp")
+            .await
+            .body
+            .contains("erinsparty")
+    );
     // At once: results are checked against the database, before the index job has run.
     assert!(found(&anon, "zanzibar").await.is_empty());
     anon.get("/search?q=erin&type=people")
@@ -566,4 +580,23 @@ async fn a_missing_index_is_rebuilt_in_the_background_on_start() {
     assert!(s.people >= 30, "{s:?}");
     let r = app.anon().get("/search?q=user1&type=people").await;
     r.assert_contains("@user1");
+}
+
+#[actix_web::test]
+async fn an_account_follows_at_most_the_configured_number_of_hashtags() {
+    let app = TestApp::with_config(|c| c.search.followed_tags_max = 2).await;
+    let alice = app.signup("alice").await;
+    for t in ["one", "two"] {
+        let r = alice.post(&format!("/tags/{t}/follow"), &[]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    // Following one already followed again is fine; a third is refused with what to do.
+    let r = alice.post("/tags/two/follow", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = alice.post("/tags/three/follow", &[]).await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+    r.assert_contains("at most 2 hashtags");
+    alice.post("/tags/one/unfollow", &[]).await;
+    let r = alice.post("/tags/three/follow", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
