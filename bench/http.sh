@@ -125,8 +125,9 @@ run() { # scenario connections delay_ms
 }
 fresh() { # time from an acknowledged post to finding it in search, 20 times
   local c t0 t1 i n word times=()
-  c=$(grep -o 'weft_session=[^"]*' "$WORK/fixtures.lua" | head -1)
-  token=$(grep -o 'weft_session=[^"]*", "[^"]*"' "$WORK/fixtures.lua" | head -1 | sed 's/.*", "//; s/"$//')
+  # grep -m1, not `| head -1`: under pipefail, head closing the pipe early would fail the script.
+  c=$(grep -m1 -o 'weft_session=[^"]*' "$WORK/fixtures.lua")
+  token=$(grep -m1 -o 'weft_session=[^"]*", "[^"]*"' "$WORK/fixtures.lua" | sed 's/.*", "//; s/"$//')
   for i in $(seq 1 20); do
     word="fresh$(date +%s%N)"
     t0=$(date +%s%N)

@@ -206,5 +206,31 @@ impl From<tantivy::directory::error::OpenReadError> for SearchError {
     }
 }
 
+/// The pieces of `text` that match the query's words and phrases as the index matches them
+/// (case and accents folded), each once, longest first: what to highlight in a result. Much
+/// cheaper than a snippet, which reads the stored document back from the index.
+pub fn matched_pieces(q: &SearchQuery, text: &str) -> Vec<String> {
+    if !q.has_text() || text.is_empty() {
+        return Vec::new();
+    }
+    let mut analyzer = analysis::text_analyzer();
+    let mut terms = std::collections::HashSet::new();
+    for w in q.words.iter().chain(q.phrases.iter().flatten()) {
+        terms.extend(analysis::tokens(&mut analyzer, w));
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while let Some(t) = stream.next() {
+        if terms.contains(&t.text)
+            && let Some(piece) = text.get(t.offset_from..t.offset_to)
+            && !out.iter().any(|p| p == piece)
+        {
+            out.push(piece.to_string());
+        }
+    }
+    out.sort_by_key(|p| std::cmp::Reverse(p.len()));
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -976,3 +976,11 @@ fn a_flush_is_awaited_and_the_indexer_dropped_inside_the_runtime() {
         drop(dir);
     });
 }
+
+#[test]
+fn matched_pieces_fold_case_and_accents_and_skip_exclusions() {
+    let q = parse("cafe \"green tea\" -milk", 100);
+    let got = super::matched_pieces(&q, "Café, GREEN tea and milk; more café");
+    assert_eq!(got, ["Café", "GREEN", "café", "tea"]);
+    assert!(super::matched_pieces(&parse("from:bob", 100), "bob was here").is_empty());
+}

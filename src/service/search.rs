@@ -22,7 +22,7 @@ use crate::domain::{AccountId, IdGen, PostId};
 use crate::error::{AppError, AppResult};
 use crate::search::{
     self, Cursor, Indexer, IndexerOptions, Order, PersonDoc, PostDoc, RebuildOptions, SearchError,
-    SearchIndex, Snippet, ViewerFilter,
+    SearchIndex, ViewerFilter,
 };
 use crate::store::models::{Account, FeedItem};
 use crate::store::search::{PersonSource, PostSource};
@@ -496,7 +496,8 @@ pub fn parse_order(s: Option<&str>) -> Order {
 
 pub struct PostHit {
     pub item: FeedItem,
-    pub snippet: Option<Snippet>,
+    /// Pieces of the post's text that the query matched, to highlight.
+    pub marks: Vec<String>,
 }
 
 pub struct PostResults {
@@ -513,6 +514,7 @@ pub async fn posts(
     cursor: Option<Cursor>,
 ) -> AppResult<PostResults> {
     let query = search::parse(q, core.config.search.max_query_chars);
+    let for_marks = query.clone();
     if query.is_empty() {
         return Ok(PostResults {
             hits: Vec::new(),
@@ -534,7 +536,7 @@ pub async fn posts(
     let limit = core.config.limits.page_size;
     let index = core.search.live()?.index.clone();
     let page = tokio::task::spawn_blocking(move || {
-        index.search_posts(&query, &filter, order, cursor, limit)
+        index.search_post_ids(&query, &filter, order, cursor, limit)
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?
@@ -566,12 +568,10 @@ pub async fn posts(
                 })
                 .collect();
             let items = super::timeline::page(c, me, rows, usize::MAX)?.items;
-            let mut snippets: std::collections::HashMap<i64, Option<Snippet>> =
-                page.hits.into_iter().map(|h| (h.id, h.snippet)).collect();
             Ok(items
                 .into_iter()
                 .map(|item| PostHit {
-                    snippet: snippets.remove(&item.post.id.0).flatten(),
+                    marks: search::matched_pieces(&for_marks, &item.post.body),
                     item,
                 })
                 .collect::<Vec<_>>())

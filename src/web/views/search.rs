@@ -4,7 +4,7 @@ use maud::{Markup, html};
 
 use super::components::{self, CardOpts, account_row, feed, load_more, post_card};
 use super::{Notice, notice, page};
-use crate::search::{Cursor, Order, SearchStats, Snippet};
+use crate::search::{Cursor, Order, SearchStats};
 use crate::service::search::{Kind, PostHit, TagUse};
 use crate::service::trends::Explore;
 use crate::store::models::{Account, FeedItem};
@@ -43,22 +43,6 @@ pub fn search_url(q: &str, kind: Kind, order: Order, cursor: Option<Cursor>) -> 
         "/search?{}",
         serde_urlencoded::to_string(&params).unwrap_or_default()
     )
-}
-
-/// The highlighted pieces of a snippet, for marking them in the post's text.
-fn marks(snippet: Option<&Snippet>) -> Vec<String> {
-    let mut out: Vec<String> = snippet
-        .map(|s| {
-            s.parts
-                .iter()
-                .filter(|p| p.highlighted && !p.text.trim().is_empty())
-                .map(|p| p.text.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort_by_key(|m| std::cmp::Reverse(m.len()));
-    out.dedup();
-    out
 }
 
 fn help() -> Markup {
@@ -181,7 +165,7 @@ fn hit(ctx: &Ctx, h: &PostHit) -> Markup {
         ctx,
         &h.item.post,
         &CardOpts {
-            marks: marks(h.snippet.as_ref()),
+            marks: h.marks.clone(),
             ..CardOpts::default()
         },
     )
