@@ -117,7 +117,7 @@ run() { # scenario connections delay_ms
   local before after line reqs
   before=$(cpu_ticks)
   line=$(WEFT_SCENARIO=$1 WEFT_FIXTURES="$WORK/fixtures.lua" WEFT_DELAY_MS=${3:-0} \
-    wrk -t2 -c"$2" -d"$DUR" -s bench/wrk.lua "$BASE" | grep '^RESULT' | sed "s/^RESULT /conns=$2 /")
+    wrk -t"$(( $2 < 2 ? $2 : 2 ))" -c"$2" -d"$DUR" -s bench/wrk.lua "$BASE" | grep '^RESULT' | sed "s/^RESULT /conns=$2 /")
   after=$(cpu_ticks)
   reqs=$(echo "$line" | sed 's/.*requests=\([0-9]*\).*/\1/')
   # The server's own CPU time per request (user + system), whatever wrk took of the cores.

@@ -44,26 +44,36 @@ pub struct Computed {
 
 /// The last computed trends, shared by every clone of `Core`.
 #[derive(Clone, Default)]
-pub struct Cache(Arc<Mutex<Option<Stamped>>>, Arc<tokio::sync::Mutex<()>>);
+pub struct Cache {
+    last: Arc<Mutex<Option<Stamped>>>,
+    /// Held while trends are computed, so only one computation runs.
+    computing: Arc<tokio::sync::Mutex<()>>,
+    /// Bumped by `clear`: a computation that started before it must not store its result.
+    epoch: Arc<std::sync::atomic::AtomicU64>,
+}
 
 type Stamped = (Instant, Arc<Computed>);
 
 impl Cache {
-    fn get(&self, max_age: Duration) -> Option<Arc<Computed>> {
-        let guard = self.0.lock().ok()?;
-        match &*guard {
-            Some((at, c)) if at.elapsed() < max_age => Some(c.clone()),
-            _ => None,
-        }
+    fn get(&self) -> Option<(Arc<Computed>, Duration)> {
+        let guard = self.last.lock().ok()?;
+        guard.as_ref().map(|(at, c)| (c.clone(), at.elapsed()))
     }
-    fn put(&self, c: Arc<Computed>) {
-        if let Ok(mut g) = self.0.lock() {
+    fn epoch(&self) -> u64 {
+        self.epoch.load(std::sync::atomic::Ordering::Acquire)
+    }
+    fn put(&self, c: Arc<Computed>, epoch: u64) {
+        if let Ok(mut g) = self.last.lock()
+            && self.epoch() == epoch
+        {
             *g = Some((Instant::now(), c));
         }
     }
-    /// Forgets the cached trends (after a moderator hides something).
+    /// Forgets the cached trends (after a moderator hides something), so the next view
+    /// computes them afresh.
     pub fn clear(&self) {
-        if let Ok(mut g) = self.0.lock() {
+        if let Ok(mut g) = self.last.lock() {
+            self.epoch.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
             *g = None;
         }
     }
@@ -146,20 +156,41 @@ fn compute(core: &Core) -> AppResult<Computed> {
 
 async fn current(core: &Core) -> AppResult<Arc<Computed>> {
     let max_age = Duration::from_secs(core.config.search.trends_cache_secs);
-    if let Some(c) = core.trends.get(max_age) {
+    match core.trends.get() {
+        Some((c, age)) if age < max_age => return Ok(c),
+        Some((stale, _)) => {
+            // Serve the last trends and refresh them in the background, once: nobody waits
+            // for the computation after the first.
+            if let Ok(guard) = core.trends.computing.clone().try_lock_owned() {
+                let core = core.clone();
+                tokio::spawn(async move {
+                    let _computing = guard;
+                    let epoch = core.trends.epoch();
+                    let c2 = core.clone();
+                    match tokio::task::spawn_blocking(move || compute(&c2)).await {
+                        Ok(Ok(fresh)) => core.trends.put(Arc::new(fresh), epoch),
+                        Ok(Err(e)) => tracing::warn!("computing trends: {e:#}"),
+                        Err(e) => tracing::warn!("computing trends: {e}"),
+                    }
+                });
+            }
+            return Ok(stale);
+        }
+        None => {}
+    }
+    let _computing = core.trends.computing.lock().await;
+    if let Some((c, age)) = core.trends.get()
+        && age < max_age
+    {
         return Ok(c);
     }
-    // One computation at a time; those who waited take its result.
-    let _computing = core.trends.1.lock().await;
-    if let Some(c) = core.trends.get(max_age) {
-        return Ok(c);
-    }
+    let epoch = core.trends.epoch();
     let c2 = core.clone();
     let computed = tokio::task::spawn_blocking(move || compute(&c2))
         .await
         .map_err(|e| AppError::Internal(e.into()))??;
     let computed = Arc::new(computed);
-    core.trends.put(computed.clone());
+    core.trends.put(computed.clone(), epoch);
     Ok(computed)
 }
 
