@@ -26,7 +26,7 @@ use crate::search::{
 };
 use crate::store::models::{Account, FeedItem};
 use crate::store::search::{PersonSource, PostSource};
-use crate::store::{self, accounts, feeds, posts};
+use crate::store::{self, accounts, posts};
 
 /// Posts or people read from SQLite per chunk of a rebuild.
 const REBUILD_CHUNK: usize = 5_000;
@@ -554,20 +554,7 @@ pub async fn posts(
                 .filter(|id| allowed.contains(id))
                 .map(|&id| PostId(id))
                 .collect();
-            let visible: std::collections::HashSet<PostId> =
-                posts::visible_among(c, me, &candidates)?
-                    .into_iter()
-                    .collect();
-            let rows: Vec<feeds::Row> = candidates
-                .iter()
-                .filter(|id| visible.contains(id))
-                .map(|&id| feeds::Row {
-                    cursor: id.0,
-                    post: id,
-                    reposted_by: None,
-                })
-                .collect();
-            let items = super::timeline::page(c, me, rows, usize::MAX)?.items;
+            let items = super::timeline::visible_items(c, me, &candidates)?;
             Ok(items
                 .into_iter()
                 .map(|item| PostHit {

@@ -100,6 +100,26 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
     Ok(out)
 }
 
+/// The posts among `ids` the viewer may see, hydrated, in the order given (search results,
+/// trends: lists whose order comes from elsewhere).
+pub(crate) fn visible_items(
+    c: &Connection,
+    viewer: AccountId,
+    ids: &[PostId],
+) -> AppResult<Vec<FeedItem>> {
+    let visible: HashSet<PostId> = posts::visible_among(c, viewer, ids)?.into_iter().collect();
+    let rows: Vec<feeds::Row> = ids
+        .iter()
+        .filter(|id| visible.contains(id))
+        .map(|&id| feeds::Row {
+            cursor: id.0,
+            post: id,
+            reposted_by: None,
+        })
+        .collect();
+    hydrate(c, viewer, &rows)
+}
+
 pub(crate) fn page(
     c: &Connection,
     viewer: AccountId,

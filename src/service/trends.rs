@@ -214,20 +214,7 @@ pub async fn explore(core: &Core, viewer: Option<&Viewer>) -> AppResult<Explore>
         .db
         .read(move |c| {
             let ids: Vec<PostId> = scores.iter().map(|s| s.post).collect();
-            let visible: std::collections::HashSet<PostId> =
-                store::posts::visible_among(c, me, &ids)?
-                    .into_iter()
-                    .collect();
-            let rows: Vec<store::feeds::Row> = ids
-                .iter()
-                .filter(|id| visible.contains(id))
-                .map(|&id| store::feeds::Row {
-                    cursor: id.0,
-                    post: id,
-                    reposted_by: None,
-                })
-                .collect();
-            let items = super::timeline::page(c, me, rows, usize::MAX)?.items;
+            let items = super::timeline::visible_items(c, me, &ids)?;
             Ok(items
                 .into_iter()
                 .filter_map(|item| {

@@ -218,6 +218,24 @@ pub async fn rebuild(ctx: Ctx, form: CsrfForm<NoFields>) -> AppResult<HttpRespon
     Ok(see_other("/admin/search?saved=rebuild"))
 }
 
+/// `hide` or `unhide` in a trends path.
+fn hide_action(action: &str) -> AppResult<bool> {
+    match action {
+        "hide" => Ok(true),
+        "unhide" => Ok(false),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// Hiding is done from Explore, letting back in from the admin page: back where it was done.
+fn after_trend_change(hidden: bool) -> HttpResponse {
+    see_other(if hidden {
+        "/explore"
+    } else {
+        "/admin/search?saved=trends"
+    })
+}
+
 pub async fn trend_tag(
     ctx: Ctx,
     path: web::Path<(String, String)>,
@@ -226,17 +244,9 @@ pub async fn trend_tag(
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
     let (tag, action) = path.into_inner();
-    let hidden = match action.as_str() {
-        "hide" => true,
-        "unhide" => false,
-        _ => return Err(AppError::NotFound),
-    };
+    let hidden = hide_action(&action)?;
     trends::set_tag_hidden(&ctx.core, v, &tag, hidden).await?;
-    Ok(see_other(if hidden {
-        "/explore"
-    } else {
-        "/admin/search?saved=trends"
-    }))
+    Ok(after_trend_change(hidden))
 }
 
 pub async fn trend_post(
@@ -248,15 +258,7 @@ pub async fn trend_post(
     let v = ctx.require_viewer()?;
     let (id, action) = path.into_inner();
     let id = super::parse_post_id(&id)?;
-    let hidden = match action.as_str() {
-        "hide" => true,
-        "unhide" => false,
-        _ => return Err(AppError::NotFound),
-    };
+    let hidden = hide_action(&action)?;
     trends::set_post_hidden(&ctx.core, v, id, hidden).await?;
-    Ok(see_other(if hidden {
-        "/explore"
-    } else {
-        "/admin/search?saved=trends"
-    }))
+    Ok(after_trend_change(hidden))
 }
