@@ -597,6 +597,16 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
     alice
         .screenshots("/explore", "section#trending-tags", "explore")
         .await;
+    alice
+        .screenshots(
+            "/settings/search",
+            "section#followed-tags",
+            "settings-search",
+        )
+        .await;
+    alice
+        .screenshots("/admin/search", "section#index dl.facts", "admin-search")
+        .await;
 
     // 4. Screenshots of the main pages, logged in...
     alice

@@ -545,41 +545,48 @@ async fn a_followed_hashtag_brings_its_public_posts_to_the_home_feed() {
 }
 
 #[actix_web::test]
-async fn a_missing_index_is_rebuilt_in_the_background_on_start() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = crate::common::test_config(dir.path());
-    {
-        // Accounts and posts written by the tools (a seed), with no index at all.
-        let core = weft::service::Core::open_offline(config.clone()).unwrap();
-        weft::service::seed::run(
-            &core,
-            &weft::service::seed::SeedOptions {
-                users: 30,
-                posts: 400,
-                follows: 5,
-                graph: weft::service::seed::Graph::Uniform,
-                seed: 7,
-                heavy_users: 0,
-                heavy_follows: 0,
-            },
-            &|_: &str, _: u64, _: u64| {},
-        )
-        .unwrap();
-        core.close();
-    }
-    let app = TestApp::start(dir, config);
-    for _ in 0..500 {
-        let s = app.core.search.stats().unwrap();
-        if s.posts > 0 && !app.core.search.is_rebuilding() {
-            break;
+async fn a_missing_or_unreadable_index_is_rebuilt_in_the_background_on_start() {
+    for damage in ["missing", "garbage manifest"] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::common::test_config(dir.path());
+        {
+            // Accounts and posts written by the tools (a seed), with no index at all.
+            let core = weft::service::Core::open_offline(config.clone()).unwrap();
+            weft::service::seed::run(
+                &core,
+                &weft::service::seed::SeedOptions {
+                    users: 30,
+                    posts: 400,
+                    follows: 5,
+                    graph: weft::service::seed::Graph::Uniform,
+                    seed: 7,
+                    heavy_users: 0,
+                    heavy_follows: 0,
+                },
+                &|_: &str, _: u64, _: u64| {},
+            )
+            .unwrap();
+            core.close();
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        if damage == "garbage manifest" {
+            let search = dir.path().join("search");
+            std::fs::create_dir_all(&search).unwrap();
+            std::fs::write(search.join("MANIFEST"), "not an index\u{0}\u{1}").unwrap();
+        }
+        let app = TestApp::start(dir, config);
+        for _ in 0..500 {
+            let s = app.core.search.stats().unwrap();
+            if s.posts > 0 && !app.core.search.is_rebuilding() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let s = app.core.search.stats().unwrap();
+        assert!(s.posts > 300, "{damage}: {s:?}");
+        assert!(s.people >= 30, "{damage}: {s:?}");
+        let r = app.anon().get("/search?q=user1&type=people").await;
+        r.assert_contains("@user1");
     }
-    let s = app.core.search.stats().unwrap();
-    assert!(s.posts > 300, "{s:?}");
-    assert!(s.people >= 30, "{s:?}");
-    let r = app.anon().get("/search?q=user1&type=people").await;
-    r.assert_contains("@user1");
 }
 
 #[actix_web::test]
