@@ -144,6 +144,14 @@ pub fn search(ctx: &Ctx, s: &SearchPage<'_>) -> Markup {
     page(ctx, &title, body)
 }
 
+fn size(bytes: u64) -> String {
+    if bytes < 1_000_000 {
+        format!("{} kB", bytes.div_ceil(1000))
+    } else {
+        format!("{:.1} MB", bytes as f64 / 1e6)
+    }
+}
+
 fn posts_label(n: i64) -> String {
     if n == 1 {
         "1 post".into()
@@ -335,7 +343,7 @@ pub fn admin(ctx: &Ctx, a: &AdminSearch<'_>) -> Markup {
                     div { dt { "Posts indexed" } dd { (s.posts) } }
                     div { dt { "People indexed" } dd { (s.people) } }
                     div { dt { "Segments" } dd { (s.post_segments) " + " (s.people_segments) } }
-                    div { dt { "Size on disk" } dd { (format!("{:.1} MB", s.bytes_on_disk as f64 / 1e6)) } }
+                    div { dt { "Size on disk" } dd { (size(s.bytes_on_disk)) } }
                     div { dt { "Generation" } dd { (s.generation) " (schema " (s.schema_version) ")" } }
                 }
             } @else {
