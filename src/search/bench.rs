@@ -27,8 +27,6 @@ pub struct BenchReport {
     pub queries: usize,
     /// Newest first, ids only.
     pub newest: Latency,
-    /// Newest first with snippets.
-    pub newest_snippets: Latency,
     /// By relevance, ids only.
     pub relevant: Latency,
     /// Newest first, ids only: `#tag`, `from:user`, `word has:media`, `"two words"`, in turn.
@@ -95,7 +93,6 @@ impl fmt::Display for BenchReport {
             self.queries, self.mean_hits
         )?;
         writeln!(f, "  newest first:               {}", self.newest)?;
-        writeln!(f, "  newest first with snippets: {}", self.newest_snippets)?;
         writeln!(f, "  by relevance:               {}", self.relevant)?;
         write!(f, "  filters and phrases:        {}", self.filters)
     }
@@ -300,13 +297,12 @@ pub fn run_with(
     };
     let qs: Vec<SearchQuery> = (0..queries).map(|_| g.query()).collect();
     for q in qs.iter().take(WARMUP) {
-        index.search_post_ids(q, &viewer, Order::Newest, None, 20)?;
+        index.search_posts(q, &viewer, Order::Newest, None, 20)?;
     }
-    let (newest, hits) = time_queries(&index, &qs, &viewer, Order::Newest, false)?;
-    let (newest_snippets, _) = time_queries(&index, &qs, &viewer, Order::Newest, true)?;
-    let (relevant, _) = time_queries(&index, &qs, &viewer, Order::Relevant, false)?;
+    let (newest, hits) = time_queries(&index, &qs, &viewer, Order::Newest)?;
+    let (relevant, _) = time_queries(&index, &qs, &viewer, Order::Relevant)?;
     let fqs: Vec<SearchQuery> = (0..queries).map(|n| g.filter_query(n)).collect();
-    let (filters, _) = time_queries(&index, &fqs, &viewer, Order::Newest, false)?;
+    let (filters, _) = time_queries(&index, &fqs, &viewer, Order::Newest)?;
     Ok(BenchReport {
         posts,
         generate_secs,
@@ -315,7 +311,6 @@ pub fn run_with(
         segments: stats.post_segments,
         queries: qs.len(),
         newest,
-        newest_snippets,
         relevant,
         filters,
         mean_hits: hits as f64 / qs.len().max(1) as f64,
@@ -327,17 +322,12 @@ fn time_queries(
     qs: &[SearchQuery],
     viewer: &ViewerFilter,
     order: Order,
-    snippets: bool,
 ) -> Result<(Latency, usize), SearchError> {
     let mut samples = Vec::with_capacity(qs.len());
     let mut hits = 0;
     for q in qs {
         let started = Instant::now();
-        let page = if snippets {
-            index.search_posts(q, viewer, order, None, 20)?
-        } else {
-            index.search_post_ids(q, viewer, order, None, 20)?
-        };
+        let page = index.search_posts(q, viewer, order, None, 20)?;
         samples.push(started.elapsed());
         hits += page.hits.len();
     }

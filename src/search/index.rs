@@ -6,7 +6,6 @@
 //! renamed once committed, and become live when `MANIFEST` is replaced (write, fsync, rename,
 //! fsync the directory), so a crash at any point leaves either the old or the new index.
 
-use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
@@ -17,8 +16,7 @@ use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, RangeQuery,
     TermQuery,
 };
-use tantivy::schema::{IndexRecordOption, Value};
-use tantivy::snippet::SnippetGenerator;
+use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 use tantivy::{DocAddress, Index, IndexReader, ReloadPolicy, Score, TantivyDocument, Term};
 
@@ -27,7 +25,7 @@ use super::collect::{self, Visibility};
 use super::schema::{self, PersonFields, PostFields, SCHEMA_VERSION, id_u64};
 use super::{
     Cursor, Hit, MAX_PAGE, MAX_RELEVANT_RESULTS, Order, SearchError, SearchPage, SearchQuery,
-    Snippet, SnippetPart, ViewerFilter,
+    ViewerFilter,
 };
 
 const MANIFEST: &str = "MANIFEST";
@@ -35,8 +33,6 @@ const MANIFEST_TMP: &str = "MANIFEST.tmp";
 const FORMAT_LINE: &str = "weft-search";
 const POSTS_DIR: &str = "posts";
 const PEOPLE_DIR: &str = "people";
-/// Characters of a post body shown in a snippet, about.
-const SNIPPET_CHARS: usize = 200;
 /// Tokens kept from one query word or phrase (a long CJK word is one token per character).
 const MAX_PHRASE_TOKENS: usize = 32;
 /// Characters of a people query that are looked at.
@@ -170,7 +166,8 @@ impl SearchIndex {
     }
 
     /// Searches posts. An empty query finds nothing; a query of filters only (`from:ann`,
-    /// `#tag`) lists what matches them.
+    /// `#tag`) lists what matches them. Hits are ids only: the caller shows (and highlights,
+    /// with [`super::matched_pieces`]) the posts from the database.
     pub fn search_posts(
         &self,
         q: &SearchQuery,
@@ -178,30 +175,6 @@ impl SearchIndex {
         order: Order,
         cursor: Option<Cursor>,
         limit: usize,
-    ) -> Result<SearchPage, SearchError> {
-        self.search(q, viewer, order, cursor, limit, true)
-    }
-
-    /// As [`SearchIndex::search_posts`], without snippets (cheaper: no stored text is read).
-    pub fn search_post_ids(
-        &self,
-        q: &SearchQuery,
-        viewer: &ViewerFilter,
-        order: Order,
-        cursor: Option<Cursor>,
-        limit: usize,
-    ) -> Result<SearchPage, SearchError> {
-        self.search(q, viewer, order, cursor, limit, false)
-    }
-
-    fn search(
-        &self,
-        q: &SearchQuery,
-        viewer: &ViewerFilter,
-        order: Order,
-        cursor: Option<Cursor>,
-        limit: usize,
-        snippets: bool,
     ) -> Result<SearchPage, SearchError> {
         let limit = limit.clamp(1, MAX_PAGE);
         if q.is_empty() {
@@ -267,26 +240,11 @@ impl SearchIndex {
             }
         };
 
-        let generator = if snippets && q.has_text() {
-            snippet_generator(f, &mut analyzer, q)
-        } else {
-            None
-        };
-        let mut hits = Vec::with_capacity(found.len());
-        for (id, addr) in found {
-            let Ok(id) = i64::try_from(id) else {
-                continue;
-            };
-            let snippet = match &generator {
-                Some(generator) => {
-                    let doc: TantivyDocument = searcher.doc(addr)?;
-                    let body = doc.get_first(f.text).and_then(|v| v.as_str()).unwrap_or("");
-                    make_snippet(generator, body)
-                }
-                None => None,
-            };
-            hits.push(Hit { id, snippet });
-        }
+        let hits = found
+            .into_iter()
+            .filter_map(|(id, _)| i64::try_from(id).ok())
+            .map(|id| Hit { id })
+            .collect();
         Ok(SearchPage { hits, next })
     }
 
@@ -486,89 +444,6 @@ fn post_clauses(
         }
     }
     Some(clauses)
-}
-
-fn snippet_generator(
-    f: &PostFields,
-    analyzer: &mut TextAnalyzer,
-    q: &SearchQuery,
-) -> Option<SnippetGenerator> {
-    let mut terms: BTreeMap<String, Score> = BTreeMap::new();
-    let texts = q
-        .words
-        .iter()
-        .cloned()
-        .chain(q.phrases.iter().map(|p| p.join(" ")));
-    for text in texts {
-        for t in analysis::tokens(analyzer, &text) {
-            terms.insert(t, 1.0);
-        }
-    }
-    if terms.is_empty() {
-        return None;
-    }
-    Some(SnippetGenerator::new(
-        terms,
-        analyzer.clone(),
-        f.text,
-        SNIPPET_CHARS,
-    ))
-}
-
-/// The best fragment of `body`, widened to the start or end when only punctuation or spaces
-/// were left out, in highlighted and plain pieces. `None` when nothing in it matched.
-fn make_snippet(generator: &SnippetGenerator, body: &str) -> Option<Snippet> {
-    let s = generator.snippet(body);
-    if s.highlighted().is_empty() {
-        return None;
-    }
-    let range = s.fragment_range();
-    let mut start = range.start;
-    let mut end = range.end.min(body.len());
-    let has_word = |t: &str| t.chars().any(char::is_alphanumeric);
-    if !has_word(body.get(..start)?) {
-        start = 0;
-    }
-    if !has_word(body.get(end..)?) {
-        end = body.len();
-    }
-    let mut parts: Vec<SnippetPart> = Vec::new();
-    let mut at = start;
-    for h in s.highlighted() {
-        let (hs, he) = (range.start + h.start, range.start + h.end);
-        if hs < at || he > end {
-            continue;
-        }
-        let piece = body.get(hs..he)?;
-        match parts.last_mut() {
-            // Adjacent matches (one token per character in CJK) make one highlight.
-            Some(last) if hs == at && last.highlighted => last.text.push_str(piece),
-            _ => {
-                if hs > at {
-                    parts.push(SnippetPart {
-                        text: body.get(at..hs)?.to_string(),
-                        highlighted: false,
-                    });
-                }
-                parts.push(SnippetPart {
-                    text: piece.to_string(),
-                    highlighted: true,
-                });
-            }
-        }
-        at = he;
-    }
-    if at < end {
-        parts.push(SnippetPart {
-            text: body.get(at..end)?.to_string(),
-            highlighted: false,
-        });
-    }
-    Some(Snippet {
-        parts,
-        cut_start: start > 0,
-        cut_end: end < body.len(),
-    })
 }
 
 // ---- generations on disk -------------------------------------------------------------------

@@ -139,37 +139,9 @@ impl Cursor {
     }
 }
 
-/// One piece of a snippet; the HTML layer escapes `text` and wraps highlighted pieces itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SnippetPart {
-    pub text: String,
-    pub highlighted: bool,
-}
-
-/// A fragment of a post's body around the matched words, as plain text in pieces.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Snippet {
-    pub parts: Vec<SnippetPart>,
-    /// Text before the fragment was left out (show an ellipsis).
-    pub cut_start: bool,
-    /// Text after the fragment was left out.
-    pub cut_end: bool,
-}
-
-impl Snippet {
-    /// The fragment as plain text.
-    pub fn text(&self) -> String {
-        self.parts.iter().map(|p| p.text.as_str()).collect()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
     pub id: i64,
-    /// Present when the query had words or phrases that matched the body (a match only in the
-    /// content warning gives none). The body behind a content warning is in it: hide it as the
-    /// post card hides the body.
-    pub snippet: Option<Snippet>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -207,8 +179,8 @@ impl From<tantivy::directory::error::OpenReadError> for SearchError {
 }
 
 /// The pieces of `text` that match the query's words and phrases as the index matches them
-/// (case and accents folded), each once, longest first: what to highlight in a result. Much
-/// cheaper than a snippet, which reads the stored document back from the index.
+/// (case and accents folded), each once, longest first: what to highlight in a result. The
+/// index stores no text; results are shown from the database.
 pub fn matched_pieces(q: &SearchQuery, text: &str) -> Vec<String> {
     if !q.has_text() || text.is_empty() {
         return Vec::new();

@@ -72,7 +72,7 @@ impl SearchQuery {
             && self.after.is_none()
     }
 
-    /// Whether the query has words or phrases to match in the text (so snippets make sense).
+    /// Whether the query has words or phrases to match in the text (so highlighting applies).
     pub fn has_text(&self) -> bool {
         !self.words.is_empty() || !self.phrases.is_empty()
     }

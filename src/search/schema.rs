@@ -13,24 +13,23 @@ use super::{PersonDoc, PostDoc};
 use crate::domain::text::{Segment, segments};
 
 /// Written beside the index; a different number means "rebuild".
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Tags and mentions kept per post; a post with more is still indexed, with the first ones.
 const MAX_TAGS_PER_POST: usize = 64;
 const MAX_FIELD_CHARS: usize = 200;
 
-fn analyzed(stored: bool, positions: bool) -> TextOptions {
+fn analyzed(positions: bool) -> TextOptions {
     let record = if positions {
         IndexRecordOption::WithFreqsAndPositions
     } else {
         IndexRecordOption::WithFreqs
     };
-    let opts = TextOptions::default().set_indexing_options(
+    TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(TEXT_TOKENIZER)
             .set_index_option(record),
-    );
-    if stored { opts.set_stored() } else { opts }
+    )
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -67,8 +66,9 @@ pub fn post_schema() -> (Schema, PostFields) {
         author_id: b.add_u64_field("author_id", INDEXED | FAST),
         author: b.add_text_field("author", STRING),
         // Body first, then the content warning: two values of one field (a phrase never spans
-        // them). Stored for snippets.
-        text: b.add_text_field("text", analyzed(true, true)),
+        // them). Not stored: results are shown (and highlighted) from SQLite, and the stored
+        // text was half of the index's size.
+        text: b.add_text_field("text", analyzed(true)),
         tags: b.add_text_field("tags", STRING),
         mentions: b.add_text_field("mentions", STRING),
         created_at: b.add_i64_field("created_at", INDEXED | FAST),
@@ -104,8 +104,8 @@ pub fn person_schema() -> (Schema, PersonFields) {
         id: b.add_u64_field("id", INDEXED | FAST | STORED),
         username: b.add_text_field("username", STRING),
         username_prefix: b.add_text_field("username_prefix", prefix),
-        display_name: b.add_text_field("display_name", analyzed(false, true)),
-        bio: b.add_text_field("bio", analyzed(false, false)),
+        display_name: b.add_text_field("display_name", analyzed(true)),
+        bio: b.add_text_field("bio", analyzed(false)),
     };
     (b.build(), fields)
 }

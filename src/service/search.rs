@@ -536,7 +536,7 @@ pub async fn posts(
     let limit = core.config.limits.page_size;
     let index = core.search.live()?.index.clone();
     let page = tokio::task::spawn_blocking(move || {
-        index.search_post_ids(&query, &filter, order, cursor, limit)
+        index.search_posts(&query, &filter, order, cursor, limit)
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))?
