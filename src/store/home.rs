@@ -153,13 +153,19 @@ pub fn fan_out(
     let followers: Vec<AccountId> = stmt
         .query_map([author.0], |r| Ok(AccountId(r.get(0)?)))?
         .collect::<rusqlite::Result<_>>()?;
+    add_to_feeds(conn, &followers, post)?;
+    Ok(followers)
+}
+
+/// Adds one post to these accounts' feeds.
+fn add_to_feeds(conn: &Connection, accounts: &[AccountId], post: PostId) -> rusqlite::Result<()> {
     let mut ins = conn.prepare_cached(
         "INSERT OR IGNORE INTO home_entries (account_id, post_id) VALUES (?1, ?2)",
     )?;
-    for f in &followers {
-        ins.execute(params![f.0, post.0])?;
+    for a in accounts {
+        ins.execute(params![a.0, post.0])?;
     }
-    Ok(followers)
+    Ok(())
 }
 
 /// Adds a public top-level post to the feed of everyone with a feed who follows one of its
@@ -174,12 +180,7 @@ pub fn fan_out_tags(conn: &Connection, post: PostId) -> rusqlite::Result<Vec<Acc
     let followers: Vec<AccountId> = stmt
         .query_map([post.0], |r| Ok(AccountId(r.get(0)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut ins = conn.prepare_cached(
-        "INSERT OR IGNORE INTO home_entries (account_id, post_id) VALUES (?1, ?2)",
-    )?;
-    for f in &followers {
-        ins.execute(params![f.0, post.0])?;
-    }
+    add_to_feeds(conn, &followers, post)?;
     Ok(followers)
 }
 
