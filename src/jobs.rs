@@ -128,6 +128,66 @@ pub fn backoff(cfg: &config::Jobs, attempts: u32) -> Duration {
     Duration::from_secs(secs + jitter)
 }
 
+/// Which jobs are running, and which ended lately. A list of due jobs read before a job's end
+/// was committed may still hold it; it must not run again.
+#[derive(Default)]
+struct Tracker {
+    in_flight: Mutex<HashSet<i64>>,
+    /// Ended jobs, with the poll during which they ended.
+    ended: Mutex<HashMap<i64, u64>>,
+    poll: std::sync::atomic::AtomicU64,
+}
+
+impl Tracker {
+    /// Starts a poll; forgets jobs that ended before the previous one began (no read from
+    /// now on can still see them).
+    fn next_poll(&self) {
+        let poll = self.poll.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
+        if let Ok(mut e) = self.ended.lock() {
+            e.retain(|_, at| *at + 1 >= poll);
+        }
+    }
+
+    fn busy(&self) -> usize {
+        self.in_flight.lock().map(|s| s.len()).unwrap_or(0)
+    }
+
+    /// Takes a due job for running: false when it is running or has just ended. A job is
+    /// recorded as ended before it leaves `in_flight`, so one that just left is seen here.
+    fn claim(&self, id: i64) -> bool {
+        let fresh = self
+            .in_flight
+            .lock()
+            .map(|mut s| s.insert(id))
+            .unwrap_or(false);
+        if fresh && self.ended.lock().is_ok_and(|e| e.contains_key(&id)) {
+            self.release(&[id]);
+            return false;
+        }
+        fresh
+    }
+
+    /// Gives jobs back unrun (a later poll takes them).
+    fn release(&self, ids: &[i64]) {
+        if let Ok(mut s) = self.in_flight.lock() {
+            for id in ids {
+                s.remove(id);
+            }
+        }
+    }
+
+    /// Jobs whose end (done or failed) is committed.
+    fn end(&self, ids: &[i64]) {
+        let at = self.poll.load(std::sync::atomic::Ordering::Acquire);
+        if let Ok(mut e) = self.ended.lock() {
+            for id in ids {
+                e.insert(*id, at);
+            }
+        }
+        self.release(ids);
+    }
+}
+
 async fn run_loop(
     db: Db,
     queue: Queue,
@@ -137,22 +197,14 @@ async fn run_loop(
 ) {
     let permits = Arc::new(Semaphore::new(cfg.workers));
     let batch_permits = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
-    let in_flight: Arc<Mutex<HashSet<i64>>> = Arc::default();
-    // Jobs that ended, with the poll during which they ended: a list of due jobs read before
-    // a job's end was committed may still hold it, and it must not run again.
-    let finished: Arc<Mutex<HashMap<i64, u64>>> = Arc::default();
+    let tracker = Arc::new(Tracker::default());
     let cfg = Arc::new(cfg);
-    let polls = Arc::new(std::sync::atomic::AtomicU64::new(0));
     loop {
         if *stopped.borrow() {
             break;
         }
-        let poll = polls.fetch_add(1, std::sync::atomic::Ordering::AcqRel) + 1;
-        if let Ok(mut f) = finished.lock() {
-            // Ended before the previous poll began: no read from now on can still see them.
-            f.retain(|_, at| *at + 1 >= poll);
-        }
-        let busy = in_flight.lock().map(|s| s.len()).unwrap_or(0);
+        tracker.next_poll();
+        let busy = tracker.busy();
         let now = now_ms();
         let due = db
             .read(move |c| Ok(store::jobs::due(c, now, BATCH + busy)?))
@@ -167,19 +219,7 @@ async fn run_loop(
         let mut started = 0;
         let mut batches: Vec<(String, Vec<QueuedJob>)> = Vec::new();
         for job in due {
-            let fresh = in_flight
-                .lock()
-                .map(|mut s| s.insert(job.id))
-                .unwrap_or(false);
-            if !fresh {
-                continue;
-            }
-            // A job records its end before it leaves `in_flight`, so one that was not in
-            // flight just now and has ended is found here.
-            if finished.lock().is_ok_and(|f| f.contains_key(&job.id)) {
-                if let Ok(mut s) = in_flight.lock() {
-                    s.remove(&job.id);
-                }
+            if !tracker.claim(job.id) {
                 continue;
             }
             if handler.batched(&job.kind) {
@@ -193,50 +233,29 @@ async fn run_loop(
                 break;
             };
             started += 1;
-            let (db, handler, in_flight, cfg) =
-                (db.clone(), handler.clone(), in_flight.clone(), cfg.clone());
-            let (finished, polls) = (finished.clone(), polls.clone());
+            let (db, handler, tracker, cfg) =
+                (db.clone(), handler.clone(), tracker.clone(), cfg.clone());
             tokio::spawn(async move {
                 let id = job.id;
                 run_one(&db, &*handler, &cfg, job).await;
-                if let Ok(mut f) = finished.lock() {
-                    f.insert(id, polls.load(std::sync::atomic::Ordering::Acquire));
-                }
-                if let Ok(mut s) = in_flight.lock() {
-                    s.remove(&id);
-                }
+                tracker.end(&[id]);
                 drop(permit);
             });
         }
         for (_, jobs) in batches {
+            let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
             // When every batch slot is taken, these wait for a later poll; the loop itself
             // must not block, or non-batched jobs would wait behind index commits.
             let Ok(permit) = batch_permits.clone().try_acquire_owned() else {
-                if let Ok(mut s) = in_flight.lock() {
-                    for j in &jobs {
-                        s.remove(&j.id);
-                    }
-                }
+                tracker.release(&ids);
                 continue;
             };
             started += 1;
-            let (db, handler, in_flight, cfg) =
-                (db.clone(), handler.clone(), in_flight.clone(), cfg.clone());
-            let (finished, polls) = (finished.clone(), polls.clone());
+            let (db, handler, tracker, cfg) =
+                (db.clone(), handler.clone(), tracker.clone(), cfg.clone());
             tokio::spawn(async move {
-                let ids: Vec<i64> = jobs.iter().map(|j| j.id).collect();
                 run_batch(&db, &*handler, &cfg, jobs).await;
-                let at = polls.load(std::sync::atomic::Ordering::Acquire);
-                if let Ok(mut f) = finished.lock() {
-                    for id in &ids {
-                        f.insert(*id, at);
-                    }
-                }
-                if let Ok(mut s) = in_flight.lock() {
-                    for id in &ids {
-                        s.remove(id);
-                    }
-                }
+                tracker.end(&ids);
                 drop(permit);
             });
         }

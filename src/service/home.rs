@@ -88,7 +88,7 @@ pub async fn build(core: &Core, me: AccountId) -> AppResult<bool> {
             Ok((
                 home::candidates(c, me, keep)?,
                 home::followees(c, me)?,
-                home::followed_tags(c, me)?,
+                crate::store::search::list_followed_tags(c, me)?,
                 crate::store::posts::newest_id(c)?,
                 home::newest_edit(c)?,
             ))
@@ -101,7 +101,7 @@ pub async fn build(core: &Core, me: AccountId) -> AppResult<bool> {
             // unbuilt; the next page view tries again.
             if home::floor(c, me)?.is_some()
                 || home::followees(c, me)? != followees
-                || home::followed_tags(c, me)? != tags
+                || crate::store::search::list_followed_tags(c, me)? != tags
                 || home::newest_edit(c)? != edit
             {
                 return Ok(false);

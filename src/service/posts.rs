@@ -269,10 +269,10 @@ pub async fn edit(
             let now = now_secs();
             posts::edit(c, ids.next(), &p, &body, &cw, now)?;
             let tags = text::hashtags(&body);
-            let tags_before = crate::store::search::post_tags(c, id)?;
-            super::search::retag_in_tx(c, id, p.visibility == Visibility::Public, &tags)?;
+            let tagged =
+                super::search::retag_in_tx(c, id, p.visibility == Visibility::Public, &tags)?;
             // A tag added by the edit can bring the post to people who follow that tag.
-            if tags.iter().any(|t| !tags_before.contains(t)) {
+            if tagged {
                 super::tasks::enqueue(c, &ids, &super::tasks::Task::FanOut { post: id.0 })?;
             }
             super::search::queue_posts(c, &ids, &[id])?;

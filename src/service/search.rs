@@ -405,60 +405,45 @@ pub fn reindex_offline(core: &Core, progress: &dyn Fn(u64, u64)) -> anyhow::Resu
     })
 }
 
-/// Every indexable post, read lazily from SQLite in chunks (oldest first).
-pub fn post_chunks(db: store::Db) -> impl Iterator<Item = PostDoc> {
-    let mut after = 0i64;
-    let mut done = false;
+/// Rows read lazily from SQLite by keyset in chunks of `REBUILD_CHUNK`, oldest first: a
+/// rebuild sees every change either in what it reads or among the ops it replays. A read
+/// error ends the stream (it is logged).
+fn chunks<T: Send + 'static>(
+    db: store::Db,
+    what: &'static str,
+    read: fn(&Connection, i64, usize) -> rusqlite::Result<Vec<T>>,
+    id: fn(&T) -> i64,
+) -> impl Iterator<Item = T> {
+    let mut after = Some(0i64);
     std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        match db.read_blocking(move |c| Ok(store::search::posts_after(c, after, REBUILD_CHUNK)?)) {
+        let from = after?;
+        match db.read_blocking(move |c| Ok(read(c, from, REBUILD_CHUNK)?)) {
             Ok(rows) => {
-                match rows.last() {
-                    Some(p) => after = p.id,
-                    None => done = true,
-                }
+                after = rows.last().map(id);
                 Some(rows)
             }
             Err(e) => {
-                tracing::error!("reading posts for the search index: {e:#}");
-                done = true;
+                tracing::error!("reading {what} for the search index: {e:#}");
+                after = None;
                 None
             }
         }
     })
     .flatten()
-    .filter(|p| p.indexable)
-    .map(post_doc)
 }
 
-/// Every indexable account, read lazily in chunks.
+/// Every indexable post, oldest first.
+pub fn post_chunks(db: store::Db) -> impl Iterator<Item = PostDoc> {
+    chunks(db, "posts", store::search::posts_after, |p| p.id)
+        .filter(|p| p.indexable)
+        .map(post_doc)
+}
+
+/// Every indexable account, oldest first.
 pub fn people_chunks(db: store::Db) -> impl Iterator<Item = PersonDoc> {
-    let mut after = 0i64;
-    let mut done = false;
-    std::iter::from_fn(move || {
-        if done {
-            return None;
-        }
-        match db.read_blocking(move |c| Ok(store::search::people_after(c, after, REBUILD_CHUNK)?)) {
-            Ok(people) => {
-                match people.last() {
-                    Some(p) => after = p.id,
-                    None => done = true,
-                }
-                Some(people)
-            }
-            Err(e) => {
-                tracing::error!("reading accounts for the search index: {e:#}");
-                done = true;
-                None
-            }
-        }
-    })
-    .flatten()
-    .filter(|p| p.indexable)
-    .map(person_doc)
+    chunks(db, "accounts", store::search::people_after, |p| p.id)
+        .filter(|p| p.indexable)
+        .map(person_doc)
 }
 
 // ---- reading ----
@@ -748,21 +733,24 @@ pub async fn set_opt_out(core: &Core, viewer: &Viewer, out: bool) -> AppResult<(
     Ok(())
 }
 
-/// Inside a post's write: keeps hashtag use counts right when a post's tags change.
+/// Inside a post's write: replaces its tags and keeps hashtag use counts right (only the
+/// tags that came or went change). Returns whether a tag was added.
 pub(crate) fn retag_in_tx(
     c: &Connection,
     post: PostId,
     public: bool,
     tags: &[String],
-) -> AppResult<()> {
-    let now = crate::domain::now_secs();
+) -> AppResult<bool> {
+    let old = store::search::post_tags(c, post)?;
+    let added: Vec<String> = tags.iter().filter(|t| !old.contains(t)).cloned().collect();
     if public {
-        let old = store::search::post_tags(c, post)?;
-        store::search::adjust_tag_stats(c, &old, -1, now)?;
-        store::search::adjust_tag_stats(c, tags, 1, now)?;
+        let removed: Vec<String> = old.into_iter().filter(|t| !tags.contains(t)).collect();
+        let now = crate::domain::now_secs();
+        store::search::adjust_tag_stats(c, &removed, -1, now)?;
+        store::search::adjust_tag_stats(c, &added, 1, now)?;
     }
     posts::replace_tags(c, post, tags)?;
-    Ok(())
+    Ok(!added.is_empty())
 }
 
 /// Inside a post's deletion: its tags stop counting.

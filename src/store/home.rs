@@ -77,11 +77,6 @@ pub fn newest_edit(conn: &Connection) -> rusqlite::Result<i64> {
         .query_row([], |r| r.get(0))
 }
 
-/// The hashtags `account` follows, in a stable order (to see whether they changed).
-pub fn followed_tags(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<String>> {
-    crate::store::search::list_followed_tags(conn, account)
-}
-
 /// Who `account` follows, in a stable order (to see whether it changed since a read).
 pub fn followees(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(

@@ -238,6 +238,12 @@ impl Browser {
         el.text().await.unwrap_or_default().trim().to_string()
     }
 
+    /// The current value of a form field (what was typed, not the markup's attribute).
+    async fn value(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        el.prop("value").await.ok().flatten().unwrap_or_default()
+    }
+
     async fn attr(&self, css: &str, name: &str) -> String {
         let el = self.find(css).await;
         el.attr(name).await.ok().flatten().unwrap_or_default()
@@ -425,14 +431,7 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
         .await
         .expect("choose a file");
     alice.find("form.compose li.attachment textarea").await;
-    let kept = alice
-        .find("form.compose #body")
-        .await
-        .prop("value")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let kept = alice.value("form.compose #body").await;
     assert_eq!(kept, caption, "the text survives the upload");
     // The composer with the preview and the alt text reminder, as it is at this moment.
     let shot = alice
@@ -496,14 +495,7 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
     );
 
     let reply_text = "Welcome aboard, nice first post";
-    let prefilled = bob
-        .find("#reply-body")
-        .await
-        .prop("value")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let prefilled = bob.value("#reply-body").await;
     assert_eq!(prefilled, "@alice ", "the reply box starts with a mention");
     // The reply goes out with htmx and comes back in place: the new reply appears right under
     // a fresh reply box, without a page load.
@@ -521,14 +513,7 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
         bob.still_same_document().await,
         "replying swaps the reply box in place (htmx), without a page load"
     );
-    let fresh = bob
-        .find("#reply-body")
-        .await
-        .prop("value")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let fresh = bob.value("#reply-body").await;
     assert_eq!(fresh, "@alice ", "the reply box is fresh again");
 
     // 3. alice reloads: an unread badge; the notifications page tells her what happened.
@@ -564,14 +549,7 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
         .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
         .await
         .expect("press Enter");
-    let completed = alice
-        .find("form.compose #body")
-        .await
-        .prop("value")
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let completed = alice.value("form.compose #body").await;
     assert_eq!(completed, "Thanks @bob ", "the mention is completed");
 
     // 3c. Search from the box in the sidebar: the matched words are highlighted.

@@ -20,6 +20,13 @@ async fn search(u: &User, q: &str) -> Resp {
     r
 }
 
+/// The composer's suggestions for `q` (already URL-encoded), as JSON.
+async fn suggest(u: &User, q: &str) -> serde_json::Value {
+    let r = u.get(&format!("/search/suggest?q={q}")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    serde_json::from_str(&r.body).unwrap()
+}
+
 async fn found(u: &User, q: &str) -> Vec<i64> {
     search(u, q).await.post_ids()
 }
@@ -456,16 +463,13 @@ async fn people_and_hashtags_are_searched_with_counts_and_suggested_while_typing
     r.assert_contains("2 posts");
     r.assert_contains("#garlic");
 
-    let s: serde_json::Value =
-        serde_json::from_str(&anon.get("/search/suggest?q=%40ali").await.body).unwrap();
+    let s = suggest(&anon, "%40ali").await;
     assert_eq!(s["accounts"][0]["username"], "alice");
     assert_eq!(s["accounts"][0]["display_name"], "Alice Liddell");
-    let s: serde_json::Value =
-        serde_json::from_str(&anon.get("/search/suggest?q=%23gard").await.body).unwrap();
+    let s = suggest(&anon, "%23gard").await;
     assert_eq!(s["tags"][0]["name"], "gardening");
     assert_eq!(s["tags"][0]["posts"], 2);
-    let s: serde_json::Value =
-        serde_json::from_str(&anon.get("/search/suggest?q=plain").await.body).unwrap();
+    let s = suggest(&anon, "plain").await;
     assert_eq!(s["accounts"].as_array().unwrap().len(), 0);
     assert_eq!(s["tags"].as_array().unwrap().len(), 0);
 
