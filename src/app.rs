@@ -53,13 +53,19 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
     let shutdown = config.server.shutdown_timeout_secs;
     let core = Core::open(config)?;
     let data = web::Data::new(core.clone());
+    let page_cache = web::Data::new(crate::web::page_cache::PageCache::new(
+        core.config.feeds.public_cache_entries,
+        std::time::Duration::from_millis(core.config.feeds.public_cache_ms),
+    ));
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(page_cache.clone())
             .app_data(web::QueryConfig::default().error_handler(|_, _| {
                 AppError::invalid("The address has a malformed parameter.").into()
             }))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
+            .wrap(from_fn(crate::web::page_cache::serve))
             .wrap(from_fn(crate::web::middleware::security))
             .wrap(Compress::default())
             .configure(crate::web::configure)

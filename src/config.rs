@@ -114,6 +114,12 @@ pub struct Feeds {
     /// Entries kept in each active account's home feed (filled on write). Pages older than
     /// that come from the slower pull query.
     pub home_size: usize,
+    /// Pages kept in memory for visitors who are not logged in (public feed, profiles,
+    /// threads, hashtags); 0 turns the cache off. An entry is dropped at the next write.
+    pub public_cache_entries: usize,
+    /// Longest time such a page is kept, in milliseconds, even without a write (relative
+    /// times on it age).
+    pub public_cache_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +135,9 @@ pub struct Media {
     pub request_bytes: u64,
     /// Largest image, in width × height pixels; checked before the pixels are decoded.
     pub image_pixels: u64,
+    /// Long side, in pixels, of the copy of a photo that is stored and offered for download;
+    /// larger photos are scaled down to it. 0 stores every photo at its uploaded size.
+    pub original_long_side: u32,
     /// Longest description (alt text) of an attachment.
     pub alt_chars: usize,
     /// Images processed at once (each takes a core and up to ~200 MB for a 40 MP photo).
@@ -145,6 +154,7 @@ impl Default for Media {
             video_bytes: 64 * 1024 * 1024,
             request_bytes: 256 * 1024 * 1024,
             image_pixels: 40_000_000,
+            original_long_side: 2048,
             alt_chars: 1500,
             processing_threads: 2,
             unattached_hours: 24,
@@ -212,7 +222,11 @@ impl Default for Jobs {
 
 impl Default for Feeds {
     fn default() -> Self {
-        Feeds { home_size: 400 }
+        Feeds {
+            home_size: 400,
+            public_cache_entries: 2048,
+            public_cache_ms: 5000,
+        }
     }
 }
 

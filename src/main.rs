@@ -108,6 +108,10 @@ enum BenchAction {
         /// EXIF orientation of the photo: 6 (portrait, as phones write it) or 1 (no rotation).
         #[arg(long, default_value_t = 6)]
         orientation: u16,
+        /// Long side of the stored copy (`media.original_long_side` from the config unless
+        /// given; 0 keeps the full size).
+        #[arg(long)]
+        original_long_side: Option<u32>,
     },
 }
 
@@ -203,11 +207,15 @@ fn main() -> anyhow::Result<()> {
                     megapixels,
                     runs,
                     orientation,
+                    original_long_side,
                 } => {
+                    let config = load_config(&common, None, None)?;
                     let opts = BenchOptions {
                         megapixels,
                         runs,
                         orientation,
+                        original_long_side: original_long_side
+                            .unwrap_or(config.media.original_long_side),
                     };
                     let report =
                         weft::media::bench::run(&opts).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -17,6 +17,8 @@ pub struct BenchOptions {
     /// EXIF orientation written into the photo: 6 (a phone held upright) makes every run
     /// rotate the pixels, 1 skips that.
     pub orientation: u16,
+    /// `ImageLimits::original_long_side` (0: the original is re-encoded at full size).
+    pub original_long_side: u32,
 }
 
 impl Default for BenchOptions {
@@ -25,6 +27,7 @@ impl Default for BenchOptions {
             megapixels: 12.0,
             runs: 15,
             orientation: 6,
+            original_long_side: ImageLimits::default().original_long_side,
         }
     }
 }
@@ -53,7 +56,10 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, MediaError> {
     let width = (pixels * 4.0 / 3.0).sqrt().round() as u32;
     let height = (f64::from(width) * 0.75).round().max(1.0) as u32;
     let jpeg = synthetic_photo(width, height, opts.orientation)?;
-    let limits = ImageLimits::default();
+    let limits = ImageLimits {
+        original_long_side: opts.original_long_side,
+        ..ImageLimits::default()
+    };
     // Start the peak-memory count here, so it covers processing and not the generation.
     let _ = std::fs::write("/proc/self/clear_refs", "5");
     let mut runs = Vec::with_capacity(opts.runs);
@@ -321,6 +327,7 @@ mod tests {
             megapixels: 0.05,
             runs: 2,
             orientation: 6,
+            original_long_side: 0,
         })
         .unwrap();
         assert_eq!(r.runs.len(), 2);

@@ -98,6 +98,9 @@ pub struct ImageLimits {
     pub thumb_small: u32,
     /// Long side of the large thumbnail (the post page, the lightbox on small screens).
     pub thumb_large: u32,
+    /// Long side of the stored, re-encoded original (the lightbox, the download); larger
+    /// images are scaled down to it. 0 keeps every image at its uploaded size.
+    pub original_long_side: u32,
 }
 
 impl Default for ImageLimits {
@@ -108,6 +111,7 @@ impl Default for ImageLimits {
             max_animation_pixels: 250_000_000,
             thumb_small: 400,
             thumb_large: 1280,
+            original_long_side: 2048,
         }
     }
 }

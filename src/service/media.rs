@@ -234,6 +234,7 @@ fn limits(core: &Core) -> ImageLimits {
     ImageLimits {
         max_bytes: m.image_bytes,
         max_pixels: m.image_pixels,
+        original_long_side: m.original_long_side,
         ..ImageLimits::default()
     }
 }

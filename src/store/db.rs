@@ -6,6 +6,7 @@
 //! the callers. A write is acknowledged only after it is durable.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -39,6 +40,8 @@ struct Inner {
     read_permits: tokio::sync::Semaphore,
     writer: Mutex<Option<mpsc::Sender<Msg>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Counts commits that changed something; see [`Db::generation`].
+    generation: Arc<AtomicU64>,
 }
 
 pub struct Options {
@@ -183,9 +186,11 @@ impl Db {
 
         let (tx, rx) = mpsc::channel::<Msg>();
         let max = opts.group_commit_max;
+        let generation = Arc::new(AtomicU64::new(1));
+        let bumps = generation.clone();
         let thread = std::thread::Builder::new()
             .name("weft-db-writer".into())
-            .spawn(move || writer_loop(conn, rx, max))
+            .spawn(move || writer_loop(conn, rx, max, &bumps))
             .context("starting the database writer")?;
         Ok(Db {
             inner: Arc::new(Inner {
@@ -193,6 +198,7 @@ impl Db {
                 read_permits: tokio::sync::Semaphore::new(opts.readers as usize),
                 writer: Mutex::new(Some(tx)),
                 thread: Mutex::new(Some(thread)),
+                generation,
             }),
         })
     }
@@ -234,6 +240,14 @@ impl Db {
             Some(s) => s.send(Msg::Write(job)).map_err(|_| AppError::Unavailable),
             None => Err(AppError::Unavailable),
         }
+    }
+
+    /// A number that grows with every commit that changed a row. It is raised after the
+    /// commit and before any writer hears that its write is done, so a read that starts after
+    /// reading the same value sees no newer write than a read that started before it; a copy
+    /// of something read is current while the number has not moved.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::SeqCst)
     }
 
     /// Runs `f` with a read-only connection on the blocking pool.
@@ -333,7 +347,7 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> AppResult<T
     }
 }
 
-fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max: usize) {
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max: usize, generation: &AtomicU64) {
     let mut batch: Vec<Job> = Vec::with_capacity(max);
     let mut shutting_down = false;
     while !shutting_down {
@@ -351,13 +365,13 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max: usize) {
                 Err(_) => break,
             }
         }
-        run_batch(&conn, &mut batch);
+        run_batch(&conn, &mut batch, generation);
     }
     // Writes queued behind the shutdown message still get done.
     while let Ok(Msg::Write(j)) = rx.try_recv() {
         batch.push(j);
     }
-    run_batch(&conn, &mut batch);
+    run_batch(&conn, &mut batch, generation);
     if let Err(e) = conn.execute_batch("PRAGMA optimize;") {
         tracing::warn!("PRAGMA optimize at close: {e}");
     }
@@ -366,7 +380,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Msg>, max: usize) {
     }
 }
 
-fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
+fn run_batch(conn: &Connection, batch: &mut Vec<Job>, generation: &AtomicU64) {
     if batch.is_empty() {
         return;
     }
@@ -378,6 +392,7 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
         }
         return;
     }
+    let changes_before = conn.total_changes();
     let mut finishers: Vec<Finish> = Vec::with_capacity(batch.len());
     let mut poisoned = false;
     for job in batch.drain(..) {
@@ -398,7 +413,12 @@ fn run_batch(conn: &Connection, batch: &mut Vec<Job>) {
         return;
     }
     let committed = match conn.execute_batch("COMMIT") {
-        Ok(()) => true,
+        Ok(()) => {
+            if conn.total_changes() != changes_before {
+                generation.fetch_add(1, Ordering::SeqCst);
+            }
+            true
+        }
         Err(e) => {
             tracing::error!("committing a write batch: {e}");
             let _ = conn.execute_batch("ROLLBACK");

@@ -17,7 +17,11 @@ pub struct AdminQuery {
     done: Option<String>,
 }
 
-pub async fn show(ctx: Ctx, q: web::Query<AdminQuery>) -> AppResult<HttpResponse> {
+pub async fn show(
+    ctx: Ctx,
+    q: web::Query<AdminQuery>,
+    cache: web::Data<crate::web::page_cache::PageCache>,
+) -> AppResult<HttpResponse> {
     let v = ctx.require_viewer()?;
     if !v.role().is_staff() {
         return Err(AppError::forbidden(
@@ -39,6 +43,7 @@ pub async fn show(ctx: Ctx, q: web::Query<AdminQuery>) -> AppResult<HttpResponse
             pending: &pending.items,
             notice,
             jobs: jobs.as_ref(),
+            page_cache: jobs.as_ref().map(|_| cache.stats()),
         },
     )))
 }

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod feeds;
 pub mod media;
 pub mod middleware;
+pub mod page_cache;
 pub mod posts;
 pub mod profiles;
 pub mod search;
@@ -163,6 +164,15 @@ pub fn html_status(status: StatusCode, m: Markup) -> HttpResponse {
         .content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "private, no-store"))
         .body(m.into_string())
+}
+
+/// A page that may be shared among visitors without a session (see `page_cache`): marked
+/// only when the viewer is nobody.
+pub fn shareable(ctx: &extract::Ctx, mut res: HttpResponse) -> HttpResponse {
+    if ctx.viewer.is_none() {
+        res.extensions_mut().insert(page_cache::Shareable);
+    }
+    res
 }
 
 /// 303 to a path on this site.

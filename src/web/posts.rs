@@ -229,7 +229,8 @@ pub async fn thread(ctx: Ctx, path: web::Path<(String, String)>) -> AppResult<Ht
             .insert_header(("Location", Urls::post(&t.post.author.username, id)))
             .finish());
     }
-    Ok(html(pages::thread(&ctx, &t, &ComposeState::default())))
+    let res = html(pages::thread(&ctx, &t, &ComposeState::default()));
+    Ok(super::shareable(&ctx, res))
 }
 
 #[derive(Deserialize)]

@@ -34,13 +34,14 @@ pub async fn show(
             .insert_header(("Location", Urls::profile(&p.account.username)))
             .finish());
     }
-    Ok(html(pages::profile(
+    let res = html(pages::profile(
         &ctx,
         &p.account,
         &p.relationship,
         tab,
         &p.page,
-    )))
+    ));
+    Ok(super::shareable(&ctx, res))
 }
 
 async fn list(

@@ -89,14 +89,8 @@ pub async fn tag(
     let page = timeline::tag(&ctx.core, ctx.viewer.as_ref(), &tag, q.before).await?;
     let (count, following) = search::tag_header(&ctx.core, ctx.viewer.as_ref(), &tag).await?;
     let next = next_url(&Urls::tag(&tag), &[], page.next);
-    Ok(html(views::tag(
-        &ctx,
-        &tag,
-        count,
-        following,
-        &page.items,
-        next,
-    )))
+    let res = html(views::tag(&ctx, &tag, count, following, &page.items, next));
+    Ok(super::shareable(&ctx, res))
 }
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ mod follows;
 mod home_feed;
 mod media;
 mod notifications;
+mod page_cache;
 mod plans;
 mod posts;
 mod search;

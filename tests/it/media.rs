@@ -257,7 +257,7 @@ async fn photos_with_descriptions_thumbnails_no_exif_dedup_and_cleanup() {
     }
     let lightbox = alice.get(&format!("/@alice/{post_id}/media/1")).await;
     lightbox.assert_contains("A red and blue test card on a beach");
-    lightbox.assert_contains("Download the original");
+    lightbox.assert_contains("Download full size");
 
     // The same photo again, posted in one step: stored once.
     let before = stored_files(app.data_dir());

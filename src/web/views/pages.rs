@@ -647,6 +647,8 @@ pub struct AdminPage<'a> {
     pub notice: Option<Notice<'a>>,
     /// Admins only.
     pub jobs: Option<&'a crate::service::admin::JobsOverview>,
+    /// Admins only.
+    pub page_cache: Option<crate::web::page_cache::Stats>,
 }
 
 pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
@@ -706,6 +708,13 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
                         }
                     }
                 }
+            }
+        }
+        @if let Some(c) = a.page_cache {
+            section.settings-section #page-cache {
+                h2 { "Pages for visitors" }
+                p.hint { "Public pages seen by visitors who are not logged in are kept in memory until the next change on the instance. Since the start: "
+                    strong { (c.hits) } " served from memory, " strong { (c.misses) } " rendered; " (c.entries) " pages kept now." }
             }
         }
         @if let Some(j) = a.jobs {
@@ -814,7 +823,7 @@ pub fn lightbox(ctx: &Ctx, post: &PostView, i: usize) -> Markup {
                     @if i + 1 < n { " · " a href=(format!("{base}/media/{}", i + 2)) { "Next →" } }
                 }
                 p {
-                    a href=(format!("{full}?download=1")) download { "Download the original" }
+                    a href=(format!("{full}?download=1")) download { "Download full size" }
                     " · " a href=(base) { "Back to the post" }
                 }
             }
