@@ -58,6 +58,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0002_jobs_and_home_feeds.sql"),
     include_str!("../../migrations/0003_media.sql"),
     include_str!("../../migrations/0004_search_and_trends.sql"),
+    include_str!("../../migrations/0005_drop_unused_indexes.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {
