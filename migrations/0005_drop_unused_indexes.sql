@@ -4,6 +4,7 @@ DROP INDEX IF EXISTS posts_root;
 
 -- follows_follower (follower_id, id) only ordered the "Following" list by the time of the
 -- follow. The unique (follower_id, followee_id) index finds the same rows and the list sorts
--- them (an account follows a few thousand at most); everything else that starts from the
--- follower reads followee_id, which that index holds. 36 MB at 1M follows.
+-- them (an account follows at most limits.following_max, 7,500 by default); everything else
+-- that starts from the follower reads followee_id, which that index holds. 36 MB at 1M
+-- follows.
 DROP INDEX IF EXISTS follows_follower;

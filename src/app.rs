@@ -54,7 +54,7 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
     let core = Core::open(config)?;
     let data = web::Data::new(core.clone());
     let page_cache = web::Data::new(crate::web::page_cache::PageCache::new(
-        core.config.feeds.public_cache_entries,
+        core.config.feeds.public_cache_mib.saturating_mul(1 << 20),
         std::time::Duration::from_millis(core.config.feeds.public_cache_ms),
     ));
     let mut server = HttpServer::new(move || {

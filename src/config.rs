@@ -64,6 +64,8 @@ pub struct Limits {
     pub page_size: usize,
     /// Most replies shown on one thread page.
     pub thread_replies: usize,
+    /// Most accounts one account follows (Mastodon's default limit too).
+    pub following_max: i64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -114,9 +116,9 @@ pub struct Feeds {
     /// Entries kept in each active account's home feed (filled on write). Pages older than
     /// that come from the slower pull query.
     pub home_size: usize,
-    /// Pages kept in memory for visitors who are not logged in (public feed, profiles,
-    /// threads, hashtags); 0 turns the cache off. An entry is dropped at the next write.
-    pub public_cache_entries: usize,
+    /// Memory, in MiB, for pages kept for visitors who are not logged in (public feed,
+    /// profiles, threads, hashtags); 0 turns this off. A page is dropped at the next write.
+    pub public_cache_mib: usize,
     /// Longest time such a page is kept, in milliseconds, even without a write (relative
     /// times on it age).
     pub public_cache_ms: u64,
@@ -224,7 +226,7 @@ impl Default for Feeds {
     fn default() -> Self {
         Feeds {
             home_size: 400,
-            public_cache_entries: 2048,
+            public_cache_mib: 16,
             public_cache_ms: 5000,
         }
     }
@@ -266,6 +268,7 @@ impl Default for Limits {
             form_bytes: 64 * 1024,
             page_size: 20,
             thread_replies: 500,
+            following_max: 7500,
         }
     }
 }

@@ -126,9 +126,12 @@ pub fn process_image(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImag
     let pixels = if (cw, ch) == (pixels.width, pixels.height) {
         pixels
     } else {
-        pixels
+        let scaled = pixels
             .resize(&mut resizer, cw, ch, CAP_FILTER)?
-            .into_owned()
+            .into_owned();
+        // The full-size pixels (150 MB at 40 MP) are not needed past this point.
+        drop(pixels);
+        scaled
     };
     let capped = t.elapsed();
 
@@ -672,7 +675,7 @@ mod tests {
     }
 
     #[test]
-    fn the_stored_copy_is_scaled_to_the_long_side_after_turning() {
+    fn the_stored_copy_is_scaled_to_the_long_side_and_turned() {
         let input = with_app1(&testdata::jpeg(300, 200), &exif_app1(6, true));
         let capped = ImageLimits {
             original_long_side: 150,

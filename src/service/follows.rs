@@ -26,10 +26,17 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
     let me = viewer.id();
     let ids = core.ids.clone();
     let keep = core.config.feeds.home_size;
+    let max = core.config.limits.following_max;
     core.db
         .write(move |c| {
             if follows::is_following(c, me, target.id)? {
                 return Ok(FollowOutcome::Following);
+            }
+            if accounts::find_by_id(c, me)?.is_some_and(|a| a.following_count >= max) {
+                return Err(AppError::invalid(format!(
+                    "You follow {max} accounts, the most this instance allows. Unfollow \
+                     some to follow new ones."
+                )));
             }
             let now = now_secs();
             // Read the lock inside the transaction: it may have changed since the page loaded.

@@ -140,6 +140,8 @@ impl Core {
             Ok(mut g) => *g = s,
             Err(p) => *p.into_inner() = s,
         }
+        // Pages rendered between the settings' commit and now showed the old ones.
+        self.db.touch();
     }
 
     pub fn next_id(&self) -> i64 {

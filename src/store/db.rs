@@ -251,6 +251,12 @@ impl Db {
         self.inner.generation.load(Ordering::SeqCst)
     }
 
+    /// Raises the generation without a write: for state kept beside the database (the
+    /// instance settings in memory) that changed after its commit.
+    pub fn touch(&self) {
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Runs `f` with a read-only connection on the blocking pool.
     pub async fn read<T, F>(&self, f: F) -> AppResult<T>
     where

@@ -10,11 +10,16 @@
 //! - the request carries no session cookie.
 //!
 //! Only handlers that mark their response [`Shareable`] (the same page for every visitor
-//! without a session) are kept. The visitor's own CSRF token is spliced in on every hit.
+//! without a session) are kept. Such a page is rendered with a random placeholder, made at
+//! start and never sent, where the CSRF token goes, and each visitor's own token (checked to
+//! be one this server could have issued) replaces it on every hit. Keys are the path, the
+//! `before` and `tab` parameters and whether htmx asked; any other query is not cached, so
+//! pages cannot be multiplied by junk parameters. Memory is bounded by
+//! `feeds.public_cache_mib`.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
@@ -41,14 +46,24 @@ pub struct Stats {
     /// Shareable pages that had to be rendered.
     pub misses: u64,
     pub entries: usize,
+    pub bytes: usize,
 }
 
 pub struct PageCache {
-    entries: Mutex<HashMap<String, Entry>>,
-    max_entries: usize,
+    inner: Mutex<Inner>,
+    max_bytes: usize,
     ttl: Duration,
+    /// Rendered where a visitor's CSRF token goes; the same alphabet and length as a token,
+    /// so escaping leaves it alone. Never leaves the process.
+    placeholder: String,
     hits: AtomicU64,
     misses: AtomicU64,
+}
+
+#[derive(Default)]
+struct Inner {
+    map: HashMap<String, Arc<Entry>>,
+    bytes: usize,
 }
 
 struct Entry {
@@ -56,86 +71,150 @@ struct Entry {
     made: Instant,
     status: StatusCode,
     headers: HeaderMap,
-    /// The body cut at each place the token was: joined with the next visitor's token.
+    /// The body cut at each placeholder: joined with the visitor's token.
     parts: Vec<Bytes>,
+    size: usize,
 }
 
 impl PageCache {
-    pub fn new(max_entries: usize, ttl: Duration) -> PageCache {
+    pub fn new(max_bytes: usize, ttl: Duration) -> PageCache {
+        // Without randomness there is no placeholder an attacker cannot guess: no cache.
+        let (placeholder, max_bytes) = match crate::service::accounts::random_token() {
+            Ok(t) => (t, max_bytes),
+            Err(_) => (String::new(), 0),
+        };
         PageCache {
-            entries: Mutex::new(HashMap::new()),
-            max_entries,
+            inner: Mutex::new(Inner::default()),
+            max_bytes,
             ttl,
+            placeholder,
             hits: AtomicU64::new(0),
             misses: AtomicU64::new(0),
         }
     }
 
     fn enabled(&self) -> bool {
-        self.max_entries > 0 && !self.ttl.is_zero()
+        self.max_bytes > 0 && !self.ttl.is_zero()
     }
 
     pub fn stats(&self) -> Stats {
+        let (entries, bytes) = self
+            .inner
+            .lock()
+            .map(|i| (i.map.len(), i.bytes))
+            .unwrap_or_default();
         Stats {
             hits: self.hits.load(Ordering::Relaxed),
             misses: self.misses.load(Ordering::Relaxed),
-            entries: self.entries.lock().map(|m| m.len()).unwrap_or(0),
+            entries,
+            bytes,
         }
     }
 
     fn get(&self, key: &str, generation: u64, token: &str) -> Option<HttpResponse> {
-        let map = self.entries.lock().ok()?;
-        let e = map.get(key)?;
+        let e = self.inner.lock().ok()?.map.get(key).cloned()?;
         if e.generation != generation || e.made.elapsed() >= self.ttl {
             return None;
         }
-        let len = e.parts.iter().map(Bytes::len).sum::<usize>()
-            + token.len() * e.parts.len().saturating_sub(1);
-        let mut body = BytesMut::with_capacity(len);
-        for (i, p) in e.parts.iter().enumerate() {
-            if i > 0 {
-                body.extend_from_slice(token.as_bytes());
-            }
-            body.extend_from_slice(p);
-        }
-        let mut res = HttpResponse::with_body(e.status, BoxBody::new(body.freeze()));
+        let mut res = HttpResponse::with_body(e.status, BoxBody::new(join(&e.parts, token)));
         for (k, v) in &e.headers {
             res.headers_mut().append(k.clone(), v.clone());
         }
         Some(res)
     }
 
-    fn put(&self, key: String, entry: Entry) {
-        let Ok(mut map) = self.entries.lock() else {
+    fn put(&self, key: String, mut entry: Entry) {
+        entry.size = key.len() + entry.parts.iter().map(Bytes::len).sum::<usize>();
+        if entry.size > self.max_bytes / 4 {
+            return;
+        }
+        let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if map.len() >= self.max_entries && !map.contains_key(&key) {
-            // Entries of an older generation are dead anyway; if all are current, start over
-            // rather than keep a second structure for least-recently-used order.
+        if let Some(old) = inner.map.remove(&key) {
+            inner.bytes -= old.size;
+        }
+        if inner.bytes + entry.size > self.max_bytes {
+            // Entries of an older generation are dead anyway; if the rest still do not leave
+            // room, start over rather than keep a second structure for recency.
             let generation = entry.generation;
-            map.retain(|_, e| e.generation == generation);
-            if map.len() >= self.max_entries {
-                map.clear();
+            inner.map.retain(|_, e| e.generation == generation);
+            inner.bytes = inner.map.values().map(|e| e.size).sum();
+            if inner.bytes + entry.size > self.max_bytes {
+                inner.map.clear();
+                inner.bytes = 0;
             }
         }
-        map.insert(key, entry);
+        inner.bytes += entry.size;
+        inner.map.insert(key, Arc::new(entry));
     }
 }
 
-/// Cuts `body` at every occurrence of `token`. `None` unless the body is text containing it.
-fn split(body: &Bytes, token: &str) -> Option<Vec<Bytes>> {
-    let text = std::str::from_utf8(body).ok()?;
+fn join(parts: &[Bytes], token: &str) -> Bytes {
+    let len =
+        parts.iter().map(Bytes::len).sum::<usize>() + token.len() * parts.len().saturating_sub(1);
+    let mut body = BytesMut::with_capacity(len);
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            body.extend_from_slice(token.as_bytes());
+        }
+        body.extend_from_slice(p);
+    }
+    body.freeze()
+}
+
+/// Cuts `body` at every occurrence of `token` (the whole body if there is none).
+fn split(body: &Bytes, token: &str) -> Vec<Bytes> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return vec![body.clone()];
+    };
     let mut parts = Vec::new();
     let mut last = 0;
     for (at, _) in text.match_indices(token) {
         parts.push(body.slice(last..at));
         last = at + token.len();
     }
-    if parts.is_empty() {
-        return None;
-    }
     parts.push(body.slice(last..));
-    Some(parts)
+    parts
+}
+
+/// A token this server could have issued (`accounts::random_token`): 32 bytes in unpadded
+/// URL-safe base64. Anything else came from the client and is never pasted into a page.
+fn is_issued_token(t: &str) -> bool {
+    t.len() == 43
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// The cache key, if the query holds only parameters the shareable pages read.
+fn key_of(req: &ServiceRequest) -> Option<String> {
+    let htmx = if req.headers().contains_key("HX-Request") {
+        'h'
+    } else {
+        'f'
+    };
+    let mut before = None;
+    let mut tab = None;
+    for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=')?;
+        match k {
+            "before" if before.is_none() && !v.is_empty() && v.len() <= 20 => {
+                v.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+                before = Some(v);
+            }
+            "tab" if tab.is_none() && !v.is_empty() && v.len() <= 16 => {
+                v.bytes().all(|b| b.is_ascii_lowercase()).then_some(())?;
+                tab = Some(v);
+            }
+            _ => return None,
+        }
+    }
+    Some(format!(
+        "{htmx}{}?{}&{}",
+        req.path(),
+        before.unwrap_or(""),
+        tab.unwrap_or("")
+    ))
 }
 
 /// The middleware: sits inside `security` (which gives a new visitor their token) so that
@@ -155,41 +234,36 @@ pub async fn serve(
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("json"));
-    if !cache.enabled()
-        || req.method() != Method::GET
-        || wants_json
-        || req.cookie(SESSION_COOKIE).is_some()
-    {
-        return Ok(next.call(req).await?.map_into_boxed_body());
-    }
-    let token = req
-        .extensions()
-        .get::<AnonCsrf>()
-        .map(|a| a.0.clone())
+    let path = req.path();
+    let candidate = cache.enabled()
+        && req.method() == Method::GET
+        && !wants_json
+        && !path.starts_with("/static/")
+        && !path.starts_with("/media/")
+        && req.cookie(SESSION_COOKIE).is_none()
+        // A hit skips the handler and its login gate.
+        && !core.settings().login_required;
+    // Two statements: `cookie()` writes the parsed cookies into the extensions.
+    let new_token = req.extensions().get::<AnonCsrf>().map(|a| a.0.clone());
+    let token = new_token
         .or_else(|| req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()))
-        .unwrap_or_default();
-    // Too short a token could occur in the page by chance and be replaced there.
-    if token.len() < 20 {
+        .filter(|t| is_issued_token(t));
+    let (Some(token), Some(key), true) = (token, key_of(&req), candidate) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
-    }
-    let htmx = if req.headers().contains_key("HX-Request") {
-        "h"
-    } else {
-        "f"
     };
-    let key = format!("{htmx}{}?{}", req.path(), req.query_string());
     let generation = core.db.generation();
     if let Some(res) = cache.get(&key, generation, &token) {
         cache.hits.fetch_add(1, Ordering::Relaxed);
         return Ok(req.into_response(res));
     }
+
+    // Render with the placeholder; this visitor gets their own token put back below.
+    req.extensions_mut()
+        .insert(AnonCsrf(cache.placeholder.clone()));
     let res = next.call(req).await?;
     let keep = res.status() == StatusCode::OK
         && res.response().extensions().get::<Shareable>().is_some()
         && !res.headers().contains_key(SET_COOKIE);
-    if !keep {
-        return Ok(res.map_into_boxed_body());
-    }
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
     let body = match actix_web::body::to_bytes(body).await {
@@ -202,8 +276,14 @@ pub async fn serve(
             ));
         }
     };
-    cache.misses.fetch_add(1, Ordering::Relaxed);
-    if let Some(parts) = split(&body, &token) {
+    let parts = split(&body, &cache.placeholder);
+    let mine = if parts.len() == 1 {
+        body
+    } else {
+        join(&parts, &token)
+    };
+    if keep {
+        cache.misses.fetch_add(1, Ordering::Relaxed);
         cache.put(
             key,
             Entry {
@@ -212,10 +292,11 @@ pub async fn serve(
                 status: head.status(),
                 headers: head.headers().clone(),
                 parts,
+                size: 0,
             },
         );
     }
-    Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(body))))
+    Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(mine))))
 }
 
 #[cfg(test)]
@@ -226,38 +307,60 @@ mod tests {
     fn split_and_join_round_trip() {
         let token = "t0k3n-abcdefghijklmnopqrstuvwxyz";
         let body = Bytes::from(format!("<a>{token}</a><b x=\"{token}\">"));
-        let parts = split(&body, token).unwrap();
+        let parts = split(&body, token);
         assert_eq!(parts.len(), 3);
         assert_eq!(&parts[0][..], b"<a>");
         assert_eq!(&parts[2][..], b"\">");
-        assert!(split(&Bytes::from_static(b"no token here"), token).is_none());
-        assert!(split(&Bytes::from_static(&[0xFF, 0xFE]), token).is_none());
+        assert_eq!(&join(&parts, "T")[..], b"<a>T</a><b x=\"T\">");
+        assert_eq!(split(&Bytes::from_static(b"no token here"), token).len(), 1);
+        assert_eq!(split(&Bytes::from_static(&[0xFF, 0xFE]), token).len(), 1);
     }
 
     #[test]
-    fn entries_expire_and_follow_the_generation() {
-        let cache = PageCache::new(2, Duration::from_secs(60));
-        let entry = |generation| Entry {
+    fn only_tokens_this_server_issues_are_pasted() {
+        let t = crate::service::accounts::random_token().unwrap();
+        assert!(is_issued_token(&t));
+        assert!(!is_issued_token(&t[1..]));
+        assert!(!is_issued_token(&format!("<b>{}", &t[3..])));
+        assert!(!is_issued_token(
+            "&quot;allowEval&quot;:false,&quot;allowScr"
+        ));
+    }
+
+    fn entry(generation: u64, body: &'static [u8]) -> Entry {
+        Entry {
             generation,
             made: Instant::now(),
             status: StatusCode::OK,
             headers: HeaderMap::new(),
-            parts: vec![Bytes::from_static(b"a"), Bytes::from_static(b"b")],
-        };
-        cache.put("/x".into(), entry(1));
-        assert!(cache.get("/x", 1, "TOKEN").is_some());
-        assert!(
-            cache.get("/x", 2, "TOKEN").is_none(),
-            "a write happened since"
-        );
-        cache.put("/y".into(), entry(2));
-        cache.put("/z".into(), entry(2));
-        // Full: the entry of the old generation made room.
-        assert_eq!(cache.stats().entries, 2);
-        assert!(cache.get("/y", 2, "T").is_some() && cache.get("/z", 2, "T").is_some());
+            parts: vec![Bytes::from_static(body), Bytes::from_static(b"!")],
+            size: 0,
+        }
+    }
 
-        let stale = PageCache::new(2, Duration::from_millis(1));
-        stale.put("/x".into(), entry(1));
+    #[test]
+    fn entries_expire_follow_the_generation_and_fit_the_budget() {
+        // Each entry below takes 9 bytes (key, parts); at most a quarter of the budget each.
+        let cache = PageCache::new(36, Duration::from_secs(60));
+        let body = |r: HttpResponse| r.into_body().try_into_bytes().ok().unwrap();
+        cache.put("/x".into(), entry(1, b"123456"));
+        assert_eq!(&body(cache.get("/x", 1, "T").unwrap())[..], b"123456T!");
+        assert!(cache.get("/x", 2, "T").is_none(), "a write happened since");
+        for k in ["/y", "/z", "/w"] {
+            cache.put(k.into(), entry(2, b"123456"));
+        }
+        assert_eq!(cache.stats().bytes, 36);
+        // Over budget: the entry of the old generation made room.
+        cache.put("/v".into(), entry(2, b"123456"));
+        let s = cache.stats();
+        assert_eq!((s.entries, s.bytes), (4, 36));
+        assert!(cache.get("/v", 2, "T").is_some() && cache.get("/y", 2, "T").is_some());
+        // An entry over a quarter of the budget is not kept.
+        cache.put("/big".into(), entry(2, b"0123456789"));
+        assert!(cache.get("/big", 2, "T").is_none());
+
+        let stale = PageCache::new(40, Duration::from_millis(1));
+        stale.put("/x".into(), entry(1, b"a"));
         std::thread::sleep(Duration::from_millis(5));
         assert!(stale.get("/x", 1, "T").is_none(), "too old");
     }

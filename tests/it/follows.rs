@@ -112,3 +112,25 @@ async fn follow_buttons_work_in_place_with_htmx() {
     assert!(r.body.starts_with("<form"), "{}", r.body);
     r.assert_contains("Unfollow");
 }
+
+#[actix_web::test]
+async fn following_stops_at_the_configured_most() {
+    let app = TestApp::with_config(|c| c.limits.following_max = 2).await;
+    let alice = app.signup("alice").await;
+    for name in ["bob", "carol", "dave"] {
+        app.signup(name).await;
+    }
+    for name in ["bob", "carol"] {
+        let r = alice.follow(name).await;
+        assert!(r.status.is_redirection(), "{name}: {}", r.status);
+    }
+    let r = alice.follow("dave").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("You follow 2 accounts, the most this instance allows");
+    let following = alice.get("/@alice/following").await;
+    following.assert_contains("@carol");
+    following.assert_lacks("@dave");
+    // Unfollowing makes room again.
+    alice.post("/@bob/unfollow", &[]).await;
+    assert!(alice.follow("dave").await.status.is_redirection());
+}

@@ -714,7 +714,7 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
             section.settings-section #page-cache {
                 h2 { "Pages for visitors" }
                 p.hint { "Public pages seen by visitors who are not logged in are kept in memory until the next change on the instance. Since the start: "
-                    strong { (c.hits) } " served from memory, " strong { (c.misses) } " rendered; " (c.entries) " pages kept now." }
+                    strong { (c.hits) } " served from memory, " strong { (c.misses) } " rendered; " (c.entries) " pages (" (c.bytes / 1024) " KiB) kept now." }
             }
         }
         @if let Some(j) = a.jobs {
