@@ -135,14 +135,19 @@ impl PageCache {
             inner.bytes -= old.size;
         }
         if inner.bytes + entry.size > self.max_bytes {
-            // Entries of an older generation are dead anyway; if the rest still do not leave
-            // room, start over rather than keep a second structure for recency.
+            // Entries of an older generation are dead anyway. If the rest still leave no room,
+            // arbitrary ones go (the map's order): as good as least-recently-used for pages
+            // asked for at random, without a second structure to keep.
             let generation = entry.generation;
             inner.map.retain(|_, e| e.generation == generation);
             inner.bytes = inner.map.values().map(|e| e.size).sum();
-            if inner.bytes + entry.size > self.max_bytes {
-                inner.map.clear();
-                inner.bytes = 0;
+            while inner.bytes + entry.size > self.max_bytes {
+                let Some(k) = inner.map.keys().next().cloned() else {
+                    break;
+                };
+                if let Some(e) = inner.map.remove(&k) {
+                    inner.bytes -= e.size;
+                }
             }
         }
         inner.bytes += entry.size;
@@ -355,6 +360,11 @@ mod tests {
         let s = cache.stats();
         assert_eq!((s.entries, s.bytes), (4, 36));
         assert!(cache.get("/v", 2, "T").is_some() && cache.get("/y", 2, "T").is_some());
+        // All current: one of them goes.
+        cache.put("/u".into(), entry(2, b"123456"));
+        let s = cache.stats();
+        assert_eq!((s.entries, s.bytes), (4, 36));
+        assert!(cache.get("/u", 2, "T").is_some());
         // An entry over a quarter of the budget is not kept.
         cache.put("/big".into(), entry(2, b"0123456789"));
         assert!(cache.get("/big", 2, "T").is_none());
