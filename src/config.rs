@@ -226,7 +226,7 @@ impl Default for Feeds {
     fn default() -> Self {
         Feeds {
             home_size: 400,
-            public_cache_mib: 64,
+            public_cache_mib: 128,
             public_cache_ms: 5000,
         }
     }
