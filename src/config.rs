@@ -376,6 +376,9 @@ impl Config {
         if l.post_chars == 0 || l.page_size == 0 || l.page_size > 200 {
             bail!("limits.post_chars must be positive and limits.page_size between 1 and 200");
         }
+        if l.following_max <= 0 {
+            bail!("limits.following_max must be positive");
+        }
         if l.password_min_chars > l.password_max_chars {
             bail!("limits.password_min_chars exceeds limits.password_max_chars");
         }

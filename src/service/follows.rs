@@ -32,10 +32,12 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
             if follows::is_following(c, me, target.id)? {
                 return Ok(FollowOutcome::Following);
             }
-            if accounts::find_by_id(c, me)?.is_some_and(|a| a.following_count >= max) {
-                return Err(AppError::invalid(format!(
-                    "You follow {max} accounts, the most this instance allows. Unfollow \
-                     some to follow new ones."
+            // Waiting requests count too: each may become a follow when it is accepted.
+            let following = accounts::find_by_id(c, me)?.map_or(0, |a| a.following_count);
+            if following + follows::count_outgoing_requests(c, me)? >= max {
+                return Err(AppError::forbidden(format!(
+                    "You follow (or have asked to follow) {max} accounts, the most this \
+                     instance allows. Unfollow some to follow new ones."
                 )));
             }
             let now = now_secs();

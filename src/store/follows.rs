@@ -96,6 +96,12 @@ pub fn list_request_ids(conn: &Connection, target: AccountId) -> rusqlite::Resul
     rows.collect()
 }
 
+/// Follow requests `requester` has made that are still waiting.
+pub fn count_outgoing_requests(conn: &Connection, requester: AccountId) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT count(*) FROM follow_requests WHERE requester_id = ?1")?
+        .query_row([requester.0], |r| r.get(0))
+}
+
 pub fn count_requests(conn: &Connection, target: AccountId) -> rusqlite::Result<i64> {
     conn.prepare_cached("SELECT count(*) FROM follow_requests WHERE target_id = ?1")?
         .query_row([target.0], |r| r.get(0))

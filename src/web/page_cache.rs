@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{HeaderMap, SET_COOKIE};
+use actix_web::http::header::{CONTENT_TYPE, HeaderMap, SET_COOKIE};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut, Data};
@@ -64,6 +64,8 @@ pub struct PageCache {
 struct Inner {
     map: HashMap<String, Arc<Entry>>,
     bytes: usize,
+    /// The generation whose older entries were last dropped.
+    swept: u64,
 }
 
 struct Entry {
@@ -123,9 +125,11 @@ impl PageCache {
         Some(res)
     }
 
-    fn put(&self, key: String, mut entry: Entry) {
+    /// Keeps `entry` if it is still current: a page whose render overlapped a write is dead
+    /// on arrival, and must neither replace a live entry nor decide what is evicted.
+    fn put(&self, key: String, mut entry: Entry, current: u64) {
         entry.size = key.len() + entry.parts.iter().map(Bytes::len).sum::<usize>();
-        if entry.size > self.max_bytes / 4 {
+        if entry.size > self.max_bytes / 4 || entry.generation != current {
             return;
         }
         let Ok(mut inner) = self.inner.lock() else {
@@ -138,9 +142,13 @@ impl PageCache {
             // Entries of an older generation are dead anyway. If the rest still leave no room,
             // arbitrary ones go (the map's order): as good as least-recently-used for pages
             // asked for at random, without a second structure to keep.
+            // The sweep runs once per generation, not on every insert into a full cache.
             let generation = entry.generation;
-            inner.map.retain(|_, e| e.generation == generation);
-            inner.bytes = inner.map.values().map(|e| e.size).sum();
+            if inner.swept != generation {
+                inner.swept = generation;
+                inner.map.retain(|_, e| e.generation == generation);
+                inner.bytes = inner.map.values().map(|e| e.size).sum();
+            }
             while inner.bytes + entry.size > self.max_bytes {
                 let Some(k) = inner.map.keys().next().cloned() else {
                     break;
@@ -193,6 +201,11 @@ fn is_issued_token(t: &str) -> bool {
 
 /// The cache key, if the query holds only parameters the shareable pages read.
 fn key_of(req: &ServiceRequest) -> Option<String> {
+    // Percent-encoded spellings of a path route to the same page: not kept, so they cannot
+    // multiply it.
+    if req.path() != req.match_info().as_str() {
+        return None;
+    }
     let htmx = if req.headers().contains_key("HX-Request") {
         'h'
     } else {
@@ -207,8 +220,8 @@ fn key_of(req: &ServiceRequest) -> Option<String> {
                 v.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
                 before = Some(v);
             }
-            "tab" if tab.is_none() && !v.is_empty() && v.len() <= 16 => {
-                v.bytes().all(|b| b.is_ascii_lowercase()).then_some(())?;
+            // The profile tabs (`store::feeds::ProfileTab`); other values show the Posts tab.
+            "tab" if tab.is_none() && matches!(v, "posts" | "replies" | "reposts") => {
                 tab = Some(v);
             }
             _ => return None,
@@ -239,7 +252,8 @@ pub async fn serve(
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("json"));
-    let path = req.path();
+    // The decoded path, as routing sees it (`/%6Dedia/…` is `/media/…`).
+    let path = req.match_info().as_str();
     let candidate = cache.enabled()
         && req.method() == Method::GET
         && !wants_json
@@ -266,6 +280,15 @@ pub async fn serve(
     req.extensions_mut()
         .insert(AnonCsrf(cache.placeholder.clone()));
     let res = next.call(req).await?;
+    // Only pages carry a token; anything else (a file, JSON) passes through unread.
+    let html = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if !html {
+        return Ok(res.map_into_boxed_body());
+    }
     let keep = res.status() == StatusCode::OK
         && res.response().extensions().get::<Shareable>().is_some()
         && !res.headers().contains_key(SET_COOKIE);
@@ -299,6 +322,7 @@ pub async fn serve(
                 parts,
                 size: 0,
             },
+            core.db.generation(),
         );
     }
     Ok(ServiceResponse::new(req, head.set_body(BoxBody::new(mine))))
@@ -348,29 +372,32 @@ mod tests {
         // Each entry below takes 9 bytes (key, parts); at most a quarter of the budget each.
         let cache = PageCache::new(36, Duration::from_secs(60));
         let body = |r: HttpResponse| r.into_body().try_into_bytes().ok().unwrap();
-        cache.put("/x".into(), entry(1, b"123456"));
+        cache.put("/x".into(), entry(1, b"123456"), 1);
         assert_eq!(&body(cache.get("/x", 1, "T").unwrap())[..], b"123456T!");
         assert!(cache.get("/x", 2, "T").is_none(), "a write happened since");
         for k in ["/y", "/z", "/w"] {
-            cache.put(k.into(), entry(2, b"123456"));
+            cache.put(k.into(), entry(2, b"123456"), 2);
         }
         assert_eq!(cache.stats().bytes, 36);
         // Over budget: the entry of the old generation made room.
-        cache.put("/v".into(), entry(2, b"123456"));
+        cache.put("/v".into(), entry(2, b"123456"), 2);
         let s = cache.stats();
         assert_eq!((s.entries, s.bytes), (4, 36));
         assert!(cache.get("/v", 2, "T").is_some() && cache.get("/y", 2, "T").is_some());
         // All current: one of them goes.
-        cache.put("/u".into(), entry(2, b"123456"));
+        cache.put("/u".into(), entry(2, b"123456"), 2);
         let s = cache.stats();
         assert_eq!((s.entries, s.bytes), (4, 36));
         assert!(cache.get("/u", 2, "T").is_some());
+        // A page whose render overlapped a write is not kept, and leaves the live one alone.
+        cache.put("/u".into(), entry(1, b"654321"), 2);
+        assert_eq!(&body(cache.get("/u", 2, "T").unwrap())[..], b"123456T!");
         // An entry over a quarter of the budget is not kept.
-        cache.put("/big".into(), entry(2, b"0123456789"));
+        cache.put("/big".into(), entry(2, b"0123456789"), 2);
         assert!(cache.get("/big", 2, "T").is_none());
 
         let stale = PageCache::new(40, Duration::from_millis(1));
-        stale.put("/x".into(), entry(1, b"a"));
+        stale.put("/x".into(), entry(1, b"a"), 1);
         std::thread::sleep(Duration::from_millis(5));
         assert!(stale.get("/x", 1, "T").is_none(), "too old");
     }

@@ -125,8 +125,10 @@ async fn following_stops_at_the_configured_most() {
         assert!(r.status.is_redirection(), "{name}: {}", r.status);
     }
     let r = alice.follow("dave").await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    r.assert_contains("You follow 2 accounts, the most this instance allows");
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    r.assert_contains(
+        "You follow (or have asked to follow) 2 accounts, the most this instance allows",
+    );
     let following = alice.get("/@alice/following").await;
     following.assert_contains("@carol");
     following.assert_lacks("@dave");
