@@ -58,6 +58,14 @@ pub fn random_token() -> AppResult<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf))
 }
 
+/// Whether `t` has the shape of a [`random_token`]: 32 bytes in unpadded URL-safe base64.
+/// Anything else came from a client and is never pasted into a page unescaped.
+pub fn is_token_shaped(t: &str) -> bool {
+    t.len() == 43
+        && t.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }

@@ -31,7 +31,8 @@ pub async fn show(
     let accounts = admin::list_accounts(&ctx.core, v, false, q.before).await?;
     let pending = admin::list_accounts(&ctx.core, v, true, None).await?;
     let notice = q.done.as_deref().map(|_| Notice::Info("Saved."));
-    let jobs = if v.role() == crate::domain::Role::Admin {
+    let is_admin = v.role() == crate::domain::Role::Admin;
+    let jobs = if is_admin {
         Some(admin::jobs_overview(&ctx.core, v).await?)
     } else {
         None
@@ -43,7 +44,7 @@ pub async fn show(
             pending: &pending.items,
             notice,
             jobs: jobs.as_ref(),
-            page_cache: jobs.as_ref().map(|_| cache.stats()),
+            page_cache: is_admin.then(|| cache.stats()),
         },
     )))
 }

@@ -99,6 +99,14 @@ pub fn client_of(req: &HttpRequest) -> Client {
     }
 }
 
+/// The CSRF token of a visitor without a session: the one `middleware::security` has just
+/// made for them, or the one in their cookie.
+pub fn anon_csrf(req: &HttpRequest) -> Option<String> {
+    // Two statements: `cookie()` writes the parsed cookies into the extensions.
+    let new = req.extensions().get::<AnonCsrf>().map(|a| a.0.clone());
+    new.or_else(|| req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()))
+}
+
 impl FromRequest for Ctx {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Ctx, AppError>>>>;
@@ -106,12 +114,7 @@ impl FromRequest for Ctx {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let core = req.app_data::<Data<Core>>().cloned();
         let token = req.cookie(SESSION_COOKIE).map(|c| c.value().to_string());
-        let anon = req
-            .extensions()
-            .get::<AnonCsrf>()
-            .map(|a| a.0.clone())
-            .or_else(|| req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()))
-            .unwrap_or_default();
+        let anon = anon_csrf(req).unwrap_or_default();
         let path = req.path().to_string();
         let here = match req.query_string() {
             "" => path.clone(),

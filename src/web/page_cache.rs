@@ -30,8 +30,8 @@ use actix_web::middleware::Next;
 use actix_web::web::{Bytes, BytesMut, Data};
 use actix_web::{Error, HttpMessage, HttpResponse};
 
-use super::extract::{AnonCsrf, CSRF_COOKIE, SESSION_COOKIE};
-use crate::service::Core;
+use super::extract::{AnonCsrf, SESSION_COOKIE, anon_csrf};
+use crate::service::{Core, accounts};
 
 /// Put in a response's extensions by a handler whose page is the same for every visitor
 /// without a session (their CSRF token aside).
@@ -81,7 +81,7 @@ struct Entry {
 impl PageCache {
     pub fn new(max_bytes: usize, ttl: Duration) -> PageCache {
         // Without randomness there is no placeholder an attacker cannot guess: no cache.
-        let (placeholder, max_bytes) = match crate::service::accounts::random_token() {
+        let (placeholder, max_bytes) = match accounts::random_token() {
             Ok(t) => (t, max_bytes),
             Err(_) => (String::new(), 0),
         };
@@ -191,14 +191,6 @@ fn split(body: &Bytes, token: &str) -> Vec<Bytes> {
     parts
 }
 
-/// A token this server could have issued (`accounts::random_token`): 32 bytes in unpadded
-/// URL-safe base64. Anything else came from the client and is never pasted into a page.
-fn is_issued_token(t: &str) -> bool {
-    t.len() == 43
-        && t.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-}
-
 /// The cache key, if the query holds only parameters the shareable pages read.
 fn key_of(req: &ServiceRequest) -> Option<String> {
     // Percent-encoded spellings of a path route to the same page: not kept, so they cannot
@@ -262,11 +254,7 @@ pub async fn serve(
         && req.cookie(SESSION_COOKIE).is_none()
         // A hit skips the handler and its login gate.
         && !core.settings().login_required;
-    // Two statements: `cookie()` writes the parsed cookies into the extensions.
-    let new_token = req.extensions().get::<AnonCsrf>().map(|a| a.0.clone());
-    let token = new_token
-        .or_else(|| req.cookie(CSRF_COOKIE).map(|c| c.value().to_string()))
-        .filter(|t| is_issued_token(t));
+    let token = anon_csrf(req.request()).filter(|t| accounts::is_token_shaped(t));
     let (Some(token), Some(key), true) = (token, key_of(&req), candidate) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
@@ -347,11 +335,11 @@ mod tests {
 
     #[test]
     fn only_tokens_this_server_issues_are_pasted() {
-        let t = crate::service::accounts::random_token().unwrap();
-        assert!(is_issued_token(&t));
-        assert!(!is_issued_token(&t[1..]));
-        assert!(!is_issued_token(&format!("<b>{}", &t[3..])));
-        assert!(!is_issued_token(
+        let t = accounts::random_token().unwrap();
+        assert!(accounts::is_token_shaped(&t));
+        assert!(!accounts::is_token_shaped(&t[1..]));
+        assert!(!accounts::is_token_shaped(&format!("<b>{}", &t[3..])));
+        assert!(!accounts::is_token_shaped(
             "&quot;allowEval&quot;:false,&quot;allowScr"
         ));
     }
