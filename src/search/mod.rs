@@ -182,26 +182,44 @@ impl From<tantivy::directory::error::OpenReadError> for SearchError {
 /// (case and accents folded), each once, longest first: what to highlight in a result. The
 /// index stores no text; results are shown from the database.
 pub fn matched_pieces(q: &SearchQuery, text: &str) -> Vec<String> {
-    if !q.has_text() || text.is_empty() {
-        return Vec::new();
-    }
-    let mut analyzer = analysis::text_analyzer();
-    let mut terms = std::collections::HashSet::new();
-    for w in q.words.iter().chain(q.phrases.iter().flatten()) {
-        terms.extend(analysis::tokens(&mut analyzer, w));
-    }
-    let mut out: Vec<String> = Vec::new();
-    let mut stream = analyzer.token_stream(text);
-    while let Some(t) = stream.next() {
-        if terms.contains(&t.text)
-            && let Some(piece) = text.get(t.offset_from..t.offset_to)
-            && !out.iter().any(|p| p == piece)
-        {
-            out.push(piece.to_string());
+    Highlighter::new(q).pieces(text)
+}
+
+/// [`matched_pieces`] for many texts: the query is analysed once.
+pub struct Highlighter {
+    analyzer: tantivy::tokenizer::TextAnalyzer,
+    terms: std::collections::HashSet<String>,
+}
+
+impl Highlighter {
+    pub fn new(q: &SearchQuery) -> Highlighter {
+        let mut analyzer = analysis::text_analyzer();
+        let mut terms = std::collections::HashSet::new();
+        if q.has_text() {
+            for w in q.words.iter().chain(q.phrases.iter().flatten()) {
+                terms.extend(analysis::tokens(&mut analyzer, w));
+            }
         }
+        Highlighter { analyzer, terms }
     }
-    out.sort_by_key(|p| std::cmp::Reverse(p.len()));
-    out
+
+    pub fn pieces(&mut self, text: &str) -> Vec<String> {
+        if self.terms.is_empty() || text.is_empty() {
+            return Vec::new();
+        }
+        let mut out: Vec<String> = Vec::new();
+        let mut stream = self.analyzer.token_stream(text);
+        while let Some(t) = stream.next() {
+            if self.terms.contains(&t.text)
+                && let Some(piece) = text.get(t.offset_from..t.offset_to)
+                && !out.iter().any(|p| p == piece)
+            {
+                out.push(piece.to_string());
+            }
+        }
+        out.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        out
+    }
 }
 
 #[cfg(test)]

@@ -200,7 +200,7 @@ fn create_in_tx(
         },
     )?;
     accounts::adjust_counts(c, me, 1, 0, 0)?;
-    super::search::retag_in_tx(
+    super::search::tag_in_tx(
         c,
         id,
         input.visibility == Visibility::Public,

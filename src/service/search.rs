@@ -540,10 +540,11 @@ pub async fn posts(
                 .map(|&id| PostId(id))
                 .collect();
             let items = super::timeline::visible_items(c, me, &candidates)?;
+            let mut marks = search::Highlighter::new(&for_marks);
             Ok(items
                 .into_iter()
                 .map(|item| PostHit {
-                    marks: search::matched_pieces(&for_marks, &item.post.body),
+                    marks: marks.pieces(&item.post.body),
                     item,
                 })
                 .collect::<Vec<_>>())
@@ -735,6 +736,20 @@ pub async fn set_opt_out(core: &Core, viewer: &Viewer, out: bool) -> AppResult<(
 
 /// Inside a post's write: replaces its tags and keeps hashtag use counts right (only the
 /// tags that came or went change). Returns whether a tag was added.
+/// Inside a new post's creation: its tags, which count from now on if it is public.
+pub(crate) fn tag_in_tx(
+    c: &Connection,
+    post: PostId,
+    public: bool,
+    tags: &[String],
+) -> AppResult<()> {
+    if public {
+        store::search::adjust_tag_stats(c, tags, 1, crate::domain::now_secs())?;
+    }
+    posts::replace_tags(c, post, tags)?;
+    Ok(())
+}
+
 pub(crate) fn retag_in_tx(
     c: &Connection,
     post: PostId,

@@ -165,12 +165,8 @@ async fn current(core: &Core) -> AppResult<Arc<Computed>> {
                 let core = core.clone();
                 tokio::spawn(async move {
                     let _computing = guard;
-                    let epoch = core.trends.epoch();
-                    let c2 = core.clone();
-                    match tokio::task::spawn_blocking(move || compute(&c2)).await {
-                        Ok(Ok(fresh)) => core.trends.put(Arc::new(fresh), epoch),
-                        Ok(Err(e)) => tracing::warn!("computing trends: {e:#}"),
-                        Err(e) => tracing::warn!("computing trends: {e}"),
+                    if let Err(e) = refresh(&core).await {
+                        tracing::warn!("computing trends: {e}");
                     }
                 });
             }
@@ -184,6 +180,12 @@ async fn current(core: &Core) -> AppResult<Arc<Computed>> {
     {
         return Ok(c);
     }
+    refresh(core).await
+}
+
+/// Computes the trends off the executor and keeps them (unless something they count was
+/// hidden meanwhile: `put` compares the epoch). The caller holds `computing`.
+async fn refresh(core: &Core) -> AppResult<Arc<Computed>> {
     let epoch = core.trends.epoch();
     let c2 = core.clone();
     let computed = tokio::task::spawn_blocking(move || compute(&c2))

@@ -19,6 +19,16 @@ pub fn floor(conn: &Connection, account: AccountId) -> rusqlite::Result<Option<i
         .optional()
 }
 
+/// `?1` is the feed's owner; `p` a post that reaches the feed through a hashtag it follows
+/// (public and top-level). Paging and unfollowing must agree on it.
+macro_rules! reached_by_followed_tag {
+    () => {
+        "(p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
+           AND EXISTS (SELECT 1 FROM post_tags t JOIN followed_tags ft ON ft.tag = t.tag
+               WHERE t.post_id = p.id AND ft.account_id = ?1))"
+    };
+}
+
 pub(crate) const PAGE_SQL: &str = concat!(
     "SELECT p.id, p.repost_of_id, p.author_id FROM home_entries h JOIN posts p ON p.id = h.post_id
      WHERE h.account_id = ?1 AND h.post_id < ?2 AND h.post_id >= ?3 AND p.deleted_at IS NULL
@@ -30,9 +40,9 @@ pub(crate) const PAGE_SQL: &str = concat!(
                 WHERE fr.follower_id = ?1 AND fr.followee_id = p.in_reply_to_author_id))
        AND ",
     visible_to_viewer!(),
-    ") OR (p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
-           AND EXISTS (SELECT 1 FROM post_tags t JOIN followed_tags ft ON ft.tag = t.tag
-               WHERE t.post_id = p.id AND ft.account_id = ?1)))
+    ") OR ",
+    reached_by_followed_tag!(),
+    ")
      ORDER BY h.post_id DESC LIMIT ?4"
 );
 
@@ -231,14 +241,14 @@ pub fn remove_author(
     author: AccountId,
 ) -> rusqlite::Result<()> {
     // Posts that also reach the feed through a followed hashtag stay.
-    conn.prepare_cached(
+    conn.prepare_cached(concat!(
         "DELETE FROM home_entries WHERE account_id = ?1 AND post_id IN
              (SELECT p.id FROM posts p WHERE p.author_id = ?2
               AND p.id >= (SELECT floor FROM home_feeds WHERE account_id = ?1)
-              AND NOT (p.visibility = 0 AND p.in_reply_to_id IS NULL AND p.repost_of_id IS NULL
-                  AND EXISTS (SELECT 1 FROM post_tags t JOIN followed_tags ft ON ft.tag = t.tag
-                      WHERE t.post_id = p.id AND ft.account_id = ?1)))",
-    )?
+              AND NOT ",
+        reached_by_followed_tag!(),
+        ")"
+    ))?
     .execute(params![follower.0, author.0])?;
     Ok(())
 }
