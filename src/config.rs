@@ -176,6 +176,9 @@ pub struct Search {
     /// Memory for the index writer, in MiB (a rebuild takes `rebuild_memory_mib`).
     pub writer_memory_mib: usize,
     pub rebuild_memory_mib: usize,
+    /// Seconds without a change after which the index writers are closed (they hold about
+    /// 4 MB and four threads; the next change reopens them).
+    pub writer_idle_secs: u64,
     /// Suggestions shown while typing an @mention or #hashtag.
     pub autocomplete_results: usize,
     /// Hashtags one account can follow (each adds a branch to its home feed query).
@@ -200,6 +203,7 @@ impl Default for Search {
             commit_docs: 1000,
             writer_memory_mib: 50,
             rebuild_memory_mib: 256,
+            writer_idle_secs: 60,
             autocomplete_results: 6,
             followed_tags_max: 100,
             trends_window_hours: 24,

@@ -23,6 +23,9 @@ pub struct IndexerOptions {
     pub max_pending: usize,
     /// Writer memory for posts (at least 15 MB; Tantivy's floor).
     pub memory_budget: usize,
+    /// The writers are closed after this long without an op (and reopened at the next), so
+    /// a quiet instance does not hold their queues and threads.
+    pub writer_idle: Duration,
 }
 
 impl Default for IndexerOptions {
@@ -32,6 +35,7 @@ impl Default for IndexerOptions {
             commit_interval: Duration::from_millis(800),
             max_pending: 1000,
             memory_budget: 50_000_000,
+            writer_idle: Duration::from_secs(60),
         }
     }
 }
@@ -132,12 +136,13 @@ pub struct Indexer {
 impl Indexer {
     pub fn start(index: &SearchIndex, opts: IndexerOptions) -> Result<Indexer, SearchError> {
         let generation = index.current();
-        let writers = Writers::open(&generation, opts.memory_budget)?;
         let (tx, rx) = mpsc::channel();
         let mut worker = Worker {
             index: index.clone(),
             generation,
-            writers: Some(writers),
+            // Opened at the first op: each writer's queue holds 10,000 slots up front (4 MB of
+            // the idle process).
+            writers: None,
             post_fields: index.inner.post_fields,
             person_fields: index.inner.person_fields,
             opts,
@@ -149,6 +154,7 @@ impl Indexer {
             lost: std::collections::VecDeque::new(),
             waiters: Vec::new(),
             deadline: None,
+            close_at: None,
             journal: None,
         };
         let thread = std::thread::Builder::new()
@@ -349,7 +355,10 @@ struct Worker {
     /// Ranges `(after, upto]` of ops lost to failed commits, newest last.
     lost: std::collections::VecDeque<(u64, u64)>,
     waiters: Vec<(u64, Reply)>,
+    /// When the ops received so far must be committed.
     deadline: Option<Instant>,
+    /// When the writers are closed if no op comes first.
+    close_at: Option<Instant>,
     /// Ops applied since a rebuild started, replayed into the new generation.
     journal: Option<Vec<Op>>,
 }
@@ -357,12 +366,13 @@ struct Worker {
 impl Worker {
     fn run(&mut self, rx: mpsc::Receiver<Msg>) {
         loop {
-            let msg = match self.deadline {
+            let msg = match self.deadline.or(self.close_at) {
                 None => rx.recv().map_err(|_| RecvTimeoutError::Disconnected),
                 Some(d) => rx.recv_timeout(d.saturating_duration_since(Instant::now())),
             };
             match msg {
                 Ok(Msg::Op(seq, op)) => {
+                    self.close_at = None;
                     if let Some(journal) = &mut self.journal {
                         journal.push(op.clone());
                     }
@@ -393,8 +403,13 @@ impl Worker {
                     let _ = reply.send(result);
                     return;
                 }
-                Err(RecvTimeoutError::Timeout) => {
+                Err(RecvTimeoutError::Timeout) if self.deadline.is_some() => {
                     let _ = self.commit();
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    // Everything is committed: closing loses nothing.
+                    self.close_at = None;
+                    self.writers = None;
                 }
                 Err(RecvTimeoutError::Disconnected) => {
                     let _ = self.commit();
@@ -477,6 +492,10 @@ impl Worker {
     /// flushes that were waiting.
     fn commit(&mut self) -> Result<(), SearchError> {
         self.deadline = None;
+        self.close_at = self
+            .writers
+            .is_some()
+            .then(|| Instant::now() + self.opts.writer_idle);
         let result = self.commit_writers();
         let covered = (self.committed, self.applied);
         self.committed = self.applied;

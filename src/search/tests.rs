@@ -765,13 +765,14 @@ fn the_indexer_reports_stopped_after_stop() {
     let dir = tempfile::tempdir().unwrap();
     let index = SearchIndex::open(dir.path()).unwrap();
     let indexer = Indexer::start(&index, opts()).unwrap();
-    // Only one writer at a time.
-    assert!(Indexer::start(&index, opts()).is_err());
+    // One indexer per index is `service::search::lock_dir`'s job; the writers open lazily.
+    indexer.upsert_post(post(2, "alice", "y")).unwrap();
+    indexer.flush().wait_blocking().unwrap();
     indexer.stop().unwrap();
     let again = Indexer::start(&index, opts()).unwrap();
     again.upsert_post(post(1, "alice", "x")).unwrap();
     drop(again);
-    assert_eq!(index.doc_count(), 1);
+    assert_eq!(index.doc_count(), 2);
 }
 
 /// What the index should answer, computed the slow way: every post, every word, the
@@ -901,4 +902,53 @@ fn matched_pieces_fold_case_and_accents_and_skip_exclusions() {
     let got = super::matched_pieces(&q, "Café, GREEN tea and milk; more café");
     assert_eq!(got, ["Café", "GREEN", "café", "tea"]);
     assert!(super::matched_pieces(&parse("from:bob", 100), "bob was here").is_empty());
+}
+
+/// Whether another writer could be opened on the live posts index now (tantivy allows one).
+fn posts_writer_free(index: &SearchIndex) -> bool {
+    let g = index.current();
+    let w: Result<tantivy::IndexWriter<tantivy::TantivyDocument>, _> = g.posts.writer(15_000_000);
+    w.is_ok()
+}
+
+#[test]
+fn writers_open_at_the_first_op_close_when_idle_and_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = SearchIndex::open(dir.path()).unwrap();
+    let indexer = Indexer::start(
+        &index,
+        IndexerOptions {
+            commit_interval: Duration::from_millis(20),
+            writer_idle: Duration::from_millis(150),
+            ..IndexerOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        posts_writer_free(&index),
+        "a writer was opened before any op"
+    );
+    indexer.upsert_post(post(1, "alice", "zebra one")).unwrap();
+    indexer.flush().wait_blocking().unwrap();
+    assert!(!posts_writer_free(&index), "no writer while ops come in");
+    let closed = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(20));
+        posts_writer_free(&index)
+    });
+    assert!(closed, "the writers stayed open while idle");
+    // The next op reopens them, and what was written before is still there.
+    indexer.upsert_post(post(2, "alice", "zebra two")).unwrap();
+    indexer.flush().wait_blocking().unwrap();
+    let page = index
+        .search_posts(
+            &parse("zebra", 1000),
+            &ViewerFilter::anonymous(),
+            Order::Newest,
+            None,
+            10,
+        )
+        .unwrap();
+    let ids: Vec<i64> = page.hits.into_iter().map(|h| h.id).collect();
+    assert_eq!(ids, vec![2, 1]);
+    indexer.stop().unwrap();
 }

@@ -99,6 +99,7 @@ impl Search {
                 commit_interval: Duration::from_millis(cfg.commit_interval_ms.max(1)),
                 max_pending: cfg.commit_docs,
                 memory_budget: cfg.writer_memory_mib * 1024 * 1024,
+                writer_idle: Duration::from_secs(cfg.writer_idle_secs.max(1)),
             },
         )?;
         Ok(Search {
