@@ -105,8 +105,7 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
     let mode = core.settings().registration;
     if mode == RegistrationMode::Approval && reason.is_empty() {
         // Checked before the expensive hash; only matters when others already exist.
-        let n = core.db.read(|c| Ok(db_accounts::count(c)?)).await?;
-        if n > 0 {
+        if core.db.read(|c| Ok(db_accounts::any(c)?)).await? {
             return Err(AppError::invalid(
                 "Tell the admins briefly why you want to join; they approve new accounts by hand.",
             ));
@@ -125,7 +124,7 @@ pub async fn signup(core: &Core, input: SignupInput, client: &Client) -> AppResu
     let active = core
         .db
         .write(move |conn| {
-            let first = db_accounts::count(conn)? == 0;
+            let first = !db_accounts::any(conn)?;
             if !first && mode == RegistrationMode::Closed {
                 return Err(AppError::forbidden(
                     "Registration on this instance is closed. Ask an admin for an account.",

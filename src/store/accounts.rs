@@ -63,6 +63,11 @@ pub fn count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM accounts", [], |r| r.get(0))
 }
 
+/// Whether any account exists (one page, where `count` walks them all).
+pub fn any(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT EXISTS (SELECT 1 FROM accounts)", [], |r| r.get(0))
+}
+
 pub fn find_by_id(conn: &Connection, id: AccountId) -> rusqlite::Result<Option<Account>> {
     conn.prepare_cached(concat!(
         "SELECT ",
