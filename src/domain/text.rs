@@ -62,24 +62,17 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
     let mut out = Vec::new();
     let mut text_start = 0;
     let mut i = 0;
-    let mut prev: Option<char> = None;
     while i < text.len() {
-        let Some(c) = text[i..].chars().next() else {
+        // Only these bytes can start a segment, and none of them occurs inside a multi-byte
+        // character: jump from one to the next instead of decoding every character.
+        let Some(skip) = text.as_bytes()[i..]
+            .iter()
+            .position(|b| matches!(b, b'\n' | b'h' | b'H' | b'@' | b'#'))
+        else {
             break;
         };
-        let boundary = prev.is_none_or(|p| !is_word_char(p) && p != '/' && p != '@' && p != '#');
-        let found: Option<(usize, Segment<'_>)> = if c == '\n' {
-            Some((1, Segment::Newline))
-        } else if boundary && (c == 'h' || c == 'H') {
-            link_at(&text[i..]).map(|len| (len, Segment::Link(&text[i..i + len])))
-        } else if boundary && c == '@' {
-            mention_at(&text[i..])
-        } else if boundary && c == '#' {
-            hashtag_at(&text[i..])
-        } else {
-            None
-        };
-        match found {
+        i += skip;
+        match segment_at(text, i, char::from(text.as_bytes()[i])) {
             Some((len, seg)) => {
                 if text_start < i {
                     out.push(Segment::Text(&text[text_start..i]));
@@ -87,18 +80,35 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
                 out.push(seg);
                 i += len;
                 text_start = i;
-                prev = text[..i].chars().next_back();
             }
-            None => {
-                i += c.len_utf8();
-                prev = Some(c);
-            }
+            None => i += 1,
         }
     }
     if text_start < text.len() {
         out.push(Segment::Text(&text[text_start..]));
     }
     out
+}
+
+/// The link, mention, tag or line break that starts at byte `i` (character `c`), with its
+/// length in bytes.
+fn segment_at(text: &str, i: usize, c: char) -> Option<(usize, Segment<'_>)> {
+    let boundary = text[..i]
+        .chars()
+        .next_back()
+        .is_none_or(|p| !is_word_char(p) && p != '/' && p != '@' && p != '#');
+    let rest = &text[i..];
+    if c == '\n' {
+        Some((1, Segment::Newline))
+    } else if boundary && (c == 'h' || c == 'H') {
+        link_at(rest).map(|len| (len, Segment::Link(&rest[..len])))
+    } else if boundary && c == '@' {
+        mention_at(rest)
+    } else if boundary && c == '#' {
+        hashtag_at(rest)
+    } else {
+        None
+    }
 }
 
 fn link_at(s: &str) -> Option<usize> {
@@ -239,6 +249,75 @@ pub fn display_url(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The scan as it was first written, one character at a time: the reference for the
+    /// byte-skipping one.
+    fn segments_char_by_char(text: &str) -> Vec<Segment<'_>> {
+        let mut out = Vec::new();
+        let (mut text_start, mut i) = (0, 0);
+        while let Some(c) = text[i..].chars().next() {
+            match segment_at(text, i, c) {
+                Some((len, seg)) => {
+                    if text_start < i {
+                        out.push(Segment::Text(&text[text_start..i]));
+                    }
+                    out.push(seg);
+                    i += len;
+                    text_start = i;
+                }
+                None => i += c.len_utf8(),
+            }
+        }
+        if text_start < text.len() {
+            out.push(Segment::Text(&text[text_start..]));
+        }
+        out
+    }
+
+    #[test]
+    fn skipping_to_candidate_bytes_finds_what_a_full_scan_finds() {
+        let pieces = [
+            "a",
+            "h",
+            "H",
+            "é",
+            "日本",
+            "🦀",
+            " ",
+            "\n",
+            "@",
+            "#",
+            "/",
+            "_",
+            "http://x.org/p",
+            "HTTPS://Ex.com/a(b)",
+            "@bob",
+            "@bob@example.com",
+            "#rust",
+            "#日本語",
+            "foo#bar",
+            "a@b",
+            "hhttp://",
+            ".",
+            ",",
+            "(",
+            ")",
+        ];
+        // Every sequence of up to three pieces, and a few long mixes.
+        let mut texts: Vec<String> = Vec::new();
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    texts.push(format!("{a}{b}{c}"));
+                }
+            }
+        }
+        texts.push(pieces.concat());
+        texts.push(pieces.iter().rev().copied().collect::<Vec<_>>().join(" "));
+        for t in &texts {
+            assert_eq!(segments(t), segments_char_by_char(t), "{t:?}");
+        }
+    }
 
     #[test]
     fn links_mentions_and_tags_are_found() {

@@ -175,7 +175,7 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
         };
     }
     html! {
-        article class=(classes) id=(format!("p-{}", p.id)) aria-label=(format!("Post by {}", p.author.name())) {
+        article class=(classes) id={ "p-" (p.id) } aria-label={ "Post by " (p.author.name()) } {
             div.post-head {
                 (avatar(&p.author.username, &p.author.display_name, p.author.avatar.as_deref(), if opts.mode == CardMode::Embedded { "small" } else { "" }))
                 div.post-meta {
@@ -297,7 +297,7 @@ struct Toggle<'a> {
     on: bool,
     label_on: &'a str,
     label_off: &'a str,
-    icon: Markup,
+    icon: icons::Icon,
     count: Option<i64>,
 }
 
@@ -312,12 +312,12 @@ fn toggle_form(ctx: &Ctx, p: &PostView, t: Toggle<'_>, can_hide: bool) -> Markup
     } = t;
     let action = format!("/posts/{}/{what}", p.id);
     html! {
-        form.inline method="post" action=(action) hx-post=(action) hx-target=(format!("#actions-{}", p.id)) hx-swap="outerHTML" {
+        form.inline method="post" action=(action) hx-post=(action) hx-target={ "#actions-" (p.id) } hx-swap="outerHTML" {
             input type="hidden" name="csrf" value=(ctx.csrf);
             @if can_hide { input type="hidden" name="can_hide" value="1"; }
             input type="hidden" name="on" value=(if on { "0" } else { "1" });
             input type="hidden" name="back" value=(ctx.here);
-            button type="submit" class=(format!("action {what}{}", if on { " on" } else { "" })) aria-pressed=(if on { "true" } else { "false" }) title=(if on { label_on } else { label_off }) {
+            button type="submit" class={ "action " (what) @if on { " on" } } aria-pressed=(if on { "true" } else { "false" }) title=(if on { label_on } else { label_off }) {
                 (icon)
                 span.visually-hidden { (if on { label_on } else { label_off }) }
                 @if let Some(n) = count { span.count { @if n > 0 { (n) } } }
@@ -331,14 +331,14 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
     let url = Urls::post(&p.author.username, p.id);
     let mine = ctx.viewer_id() == Some(p.author.id);
     html! {
-        footer.actions id=(format!("actions-{}", p.id)) {
-            a.action.reply href=(format!("{url}#reply")) title="Reply" {
+        footer.actions id={ "actions-" (p.id) } {
+            a.action.reply href={ (url) "#reply" } title="Reply" {
                 (icons::reply()) span.visually-hidden { "Reply" } span.count { @if p.reply_count > 0 { (p.reply_count) } }
             }
             @if ctx.viewer.is_some() {
                 @if p.visibility == Visibility::Public {
                     (toggle_form(ctx, p, Toggle { what: "repost", on: p.reposted, label_on: "Undo repost", label_off: "Repost", icon: icons::repost(), count: Some(p.repost_count) }, can_hide))
-                    a.action.quote href=(format!("/compose?quote={}", p.id)) title="Quote" {
+                    a.action.quote href={ "/compose?quote=" (p.id) } title="Quote" {
                         (icons::quote()) span.visually-hidden { "Quote" } span.count { @if p.quote_count > 0 { (p.quote_count) } }
                     }
                 } @else {

@@ -26,7 +26,7 @@ pub fn notice(n: &Notice<'_>) -> Markup {
     }
 }
 
-fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: Markup, badge: i64) -> Markup {
+fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: icons::Icon, badge: i64) -> Markup {
     // The page itself or one below it by whole path segments (/@alice/followers, not /@alicex).
     let current = ctx.path == href
         || (href != "/" && ctx.path.starts_with(&format!("{href}/")) && !href.starts_with("/@"));
