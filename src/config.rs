@@ -156,7 +156,7 @@ impl Default for Media {
             video_bytes: 64 * 1024 * 1024,
             request_bytes: 256 * 1024 * 1024,
             image_pixels: 40_000_000,
-            original_long_side: 2048,
+            original_long_side: 2000,
             alt_chars: 1500,
             processing_threads: 2,
             unattached_hours: 24,

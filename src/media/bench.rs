@@ -39,8 +39,8 @@ pub struct BenchReport {
     pub input_bytes: usize,
     pub orientation: u16,
     pub runs: Vec<Duration>,
-    /// CPU time of the processing thread per run, when the OS tells (Linux schedstat). Unlike
-    /// wall time it does not grow while other processes hold the cores.
+    /// CPU time of the process per run (all its threads), when the OS tells. Unlike wall
+    /// time it does not grow while other processes hold the cores.
     pub cpu: Option<Vec<Duration>>,
     /// Per-stage medians.
     pub stages: StageTimings,
@@ -67,11 +67,11 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, MediaError> {
     let mut cpu = Some(Vec::with_capacity(opts.runs));
     let mut last = None;
     for _ in 0..opts.runs.max(1) {
-        let cpu_before = thread_cpu();
+        let cpu_before = process_cpu();
         let t = Instant::now();
         let out = process_image(&jpeg, &limits)?;
         runs.push(t.elapsed());
-        match (cpu_before, thread_cpu(), cpu.as_mut()) {
+        match (cpu_before, process_cpu(), cpu.as_mut()) {
             (Some(a), Some(b), Some(v)) => v.push(b.saturating_sub(a)),
             _ => cpu = None,
         }
@@ -91,6 +91,7 @@ pub fn run(opts: &BenchOptions) -> Result<BenchReport, MediaError> {
             resize: med(|s| s.resize),
             encode: med(|s| s.encode),
             hash: med(|s| s.hash),
+            scaled_decode: stages.iter().all(|s| s.scaled_decode),
         },
         runs,
         cpu,
@@ -144,8 +145,9 @@ impl fmt::Display for BenchReport {
             c.sort();
             writeln!(
                 f,
-                "CPU time of the thread per image: median {:.1} ms, min {:.1} ms (wall time \
-                 above includes waiting for a core if the machine is busy)",
+                "CPU time per image, all threads: median {:.1} ms, min {:.1} ms (wall time \
+                 above includes waiting for a core if the machine is busy; run under \
+                 `taskset -c 0` for one core)",
                 ms(median(c.clone())),
                 ms(c.first().copied().unwrap_or_default())
             )?;
@@ -161,6 +163,12 @@ impl fmt::Display for BenchReport {
             ms(s.encode),
             ms(s.hash)
         )?;
+        if s.scaled_decode {
+            writeln!(
+                f,
+                "decoded at a reduced size in the DCT domain (see process::scaled_jpeg)"
+            )?;
+        }
         let o = &self.last;
         write!(
             f,
@@ -188,11 +196,22 @@ impl fmt::Display for BenchReport {
     }
 }
 
-/// CPU time this thread has run, from /proc/thread-self/schedstat (nanoseconds on CPU).
-fn thread_cpu() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = stat.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+/// CPU time the whole process has used, user and system, including threads that have ended
+/// (the JPEG decoder runs its IDCT on helper threads).
+fn process_cpu() -> Option<Duration> {
+    // SAFETY: getrusage only writes the struct it is given, which is zeroed and ours.
+    let usage = unsafe {
+        let mut u: libc::rusage = std::mem::zeroed();
+        if libc::getrusage(libc::RUSAGE_SELF, &mut u) != 0 {
+            return None;
+        }
+        u
+    };
+    let tv = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).ok()?)
+            .checked_add(Duration::from_micros(u64::try_from(t.tv_usec).ok()?))
+    };
+    tv(usage.ru_utime)?.checked_add(tv(usage.ru_stime)?)
 }
 
 /// VmHWM from /proc/self/status, in MB.

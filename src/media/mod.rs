@@ -111,7 +111,7 @@ impl Default for ImageLimits {
             max_animation_pixels: 250_000_000,
             thumb_small: 400,
             thumb_large: 1280,
-            original_long_side: 2048,
+            original_long_side: 2000,
         }
     }
 }
@@ -224,6 +224,8 @@ pub struct StageTimings {
     pub encode: Duration,
     /// SHA-256 of every output and the blurhash.
     pub hash: Duration,
+    /// The JPEG was decoded at a reduced size (see `process::scaled_jpeg`).
+    pub scaled_decode: bool,
 }
 
 /// The result of processing one uploaded image.
