@@ -142,7 +142,8 @@ pub struct Media {
     pub original_long_side: u32,
     /// Longest description (alt text) of an attachment.
     pub alt_chars: usize,
-    /// Images processed at once (each takes a core and up to ~200 MB for a 40 MP photo).
+    /// Images processed at once (each takes about a core, spread over the JPEG decoder's
+    /// helper threads, and up to ~200 MB for a 40 MP photo).
     pub processing_threads: usize,
     /// Uploads not attached to a post are deleted after this many hours.
     pub unattached_hours: u64,

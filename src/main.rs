@@ -97,8 +97,8 @@ enum BenchAction {
         #[arg(long, default_value_t = 2_000)]
         heavy_follows: usize,
     },
-    /// Time image processing (decode, orient, thumbnails, re-encode) of a generated photo on
-    /// one thread. Build with --release for meaningful figures.
+    /// Time image processing (decode, orient, thumbnails, re-encode) of a generated photo,
+    /// one image at a time; run under `taskset -c 0` for one core. Build with --release.
     Media {
         /// Size of the generated 4:3 photo.
         #[arg(long, default_value_t = 12.0)]

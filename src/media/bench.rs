@@ -1,4 +1,5 @@
-//! `weft bench media`: how long `process_image` takes on a phone-sized photo, on one thread.
+//! `weft bench media`: how long `process_image` takes on a phone-sized photo, one at a time
+//! (the JPEG decoder uses helper threads: `taskset -c 0` gives the one-core figure).
 //! The photo is made in memory (gradients, shapes and sensor-like noise, so the codecs do real
 //! work) and carries an EXIF block with orientation 6 and a GPS position, as a phone writes
 //! it, so the run includes rotating the pixels and dropping the metadata.
@@ -134,7 +135,7 @@ impl fmt::Display for BenchReport {
         )?;
         writeln!(
             f,
-            "process_image, {} runs on one thread: median {:.1} ms, min {:.1} ms, max {:.1} ms",
+            "process_image, {} runs one after another: median {:.1} ms, min {:.1} ms, max {:.1} ms",
             self.runs.len(),
             ms(median(self.runs.clone())),
             ms(min),

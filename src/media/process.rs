@@ -310,27 +310,43 @@ fn decode_animation<'a>(
 /// of its size by jpeg-decoder's scaled IDCT (the smallest scale still at least the stored
 /// copy's size): the full-size pixels are never made, which saves most of the decode, the
 /// first scaling step and their memory (36 MB for 12 MP). None sends the file to the full
-/// decode: no reduction applies, the pixels are not 8-bit colour (grey, CMYK), or this
-/// decoder refused the file (the full decoder then gives its own verdict).
+/// decode: no reduction applies, the pixels are not 8-bit colour (grey, CMYK), the file is
+/// lossless JPEG (which this decoder cannot scale), or this decoder refused the file or
+/// panicked (the full decoder then gives its own verdict). The decoder runs its IDCT on one
+/// helper thread per colour channel while this one reads the entropy-coded data.
 fn scaled_jpeg(bytes: &[u8], width: u32, height: u32, limits: &ImageLimits) -> Option<Decoded> {
     let cap = limits.original_long_side;
     if cap == 0 || width.max(height) / 2 < cap {
         return None;
     }
     let (cw, ch) = fit(width, height, cap);
-    let mut d = jpeg_decoder::Decoder::new(bytes);
-    let (w, h) = d
-        .scale(u16::try_from(cw).ok()?, u16::try_from(ch).ok()?)
-        .ok()?;
-    let info = d.info()?;
-    if info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
-        return None;
-    }
-    let orientation = d
-        .exif_data()
-        .and_then(Orientation::from_exif_chunk)
-        .unwrap_or(Orientation::NoTransforms);
-    let data = d.decode().ok()?;
+    let decoded = std::panic::catch_unwind(|| {
+        let mut d = jpeg_decoder::Decoder::new(bytes);
+        // A second line behind `check_pixels`: never more than the largest accepted image.
+        d.set_max_decoding_buffer_size(
+            usize::try_from(limits.max_pixels.saturating_mul(3)).unwrap_or(usize::MAX),
+        );
+        let (w, h) = d
+            .scale(u16::try_from(cw).ok()?, u16::try_from(ch).ok()?)
+            .ok()?;
+        let info = d.info()?;
+        let dct = matches!(
+            info.coding_process,
+            jpeg_decoder::CodingProcess::DctSequential
+                | jpeg_decoder::CodingProcess::DctProgressive
+        );
+        if !dct || info.pixel_format != jpeg_decoder::PixelFormat::RGB24 {
+            return None;
+        }
+        let data = d.decode().ok()?;
+        // Only now has the decoder read every segment before the scan, EXIF included.
+        let orientation = d
+            .exif_data()
+            .and_then(Orientation::from_exif_chunk)
+            .unwrap_or(Orientation::NoTransforms);
+        Some((data, w, h, orientation))
+    });
+    let (data, w, h, orientation) = decoded.ok().flatten()?;
     let (w, h) = (u32::from(w), u32::from(h));
     if data.len() != w as usize * h as usize * 3 {
         return None;
@@ -780,6 +796,23 @@ mod tests {
         let sizes: Vec<_> = out.thumbs.iter().map(|t| (t.width, t.height)).collect();
         assert_eq!(sizes, [(10, 20), (30, 60)]);
 
+        // The EXIF block after the frame header instead of before it: still read and applied.
+        let plain = testdata::jpeg(400, 200);
+        let sof = plain
+            .windows(2)
+            .position(|w| w == [0xFF, 0xC0])
+            .expect("a baseline frame header");
+        let sof_end = sof + 2 + usize::from(u16::from_be_bytes([plain[sof + 2], plain[sof + 3]]));
+        let late = [
+            &plain[..sof_end],
+            &exif_app1(6, true)[..],
+            &plain[sof_end..],
+        ]
+        .concat();
+        let out = process_image(&late, &capped).unwrap();
+        assert!(out.timings.scaled_decode);
+        assert_eq!((out.width, out.height), (50, 100));
+
         // Less than twice the bound: decoded whole, then scaled.
         let near = process_image(&testdata::jpeg(180, 90), &capped).unwrap();
         assert!(!near.timings.scaled_decode);
@@ -1031,6 +1064,19 @@ mod tests {
 
     #[test]
     fn never_panics() {
+        // Twice: the second time a bound of 4 px sends every JPEG through the reduced decode.
+        for limits in [
+            limits(),
+            ImageLimits {
+                original_long_side: 4,
+                ..limits()
+            },
+        ] {
+            never_panics_with(&limits);
+        }
+    }
+
+    fn never_panics_with(limits: &ImageLimits) {
         let samples = [
             with_app1(&testdata::jpeg(24, 16), &exif_app1(6, true)),
             testdata::png(24, 16, true),
@@ -1039,9 +1085,12 @@ mod tests {
             testdata::animated_webp(16, 12, 2),
         ];
         for sample in &samples {
-            assert!(process_image(sample, &limits()).is_ok());
+            let out = process_image(sample, limits).unwrap();
+            if sample.starts_with(&[0xFF, 0xD8]) {
+                assert_eq!(out.timings.scaled_decode, limits.original_long_side == 4);
+            }
             for n in 0..sample.len() {
-                let r = process_image(&sample[..n], &limits());
+                let r = process_image(&sample[..n], limits);
                 // Anything cut short is refused, except a PNG missing only part of its
                 // closing IEND chunk, which still holds the whole picture.
                 if !(sample.starts_with(b"\x89PNG") && n + 12 >= sample.len()) {
@@ -1068,7 +1117,7 @@ mod tests {
             let len = (next() % 600) as usize;
             let mut bytes = prefixes[i % prefixes.len()].to_vec();
             bytes.extend((0..len).map(|_| next() as u8));
-            assert!(process_image(&bytes, &limits()).is_err());
+            assert!(process_image(&bytes, limits).is_err());
         }
         // Flipped bytes inside valid files.
         for sample in &samples {
@@ -1076,7 +1125,7 @@ mod tests {
                 let mut bytes = sample.clone();
                 let at = (next() as usize) % bytes.len();
                 bytes[at] ^= (next() as u8) | 1;
-                let _ = process_image(&bytes, &limits());
+                let _ = process_image(&bytes, limits);
             }
         }
     }

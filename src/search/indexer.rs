@@ -492,10 +492,11 @@ impl Worker {
     /// flushes that were waiting.
     fn commit(&mut self) -> Result<(), SearchError> {
         self.deadline = None;
+        // No deadline (never close) if the setting is too large for the clock.
         self.close_at = self
             .writers
-            .is_some()
-            .then(|| Instant::now() + self.opts.writer_idle);
+            .as_ref()
+            .and_then(|_| Instant::now().checked_add(self.opts.writer_idle));
         let result = self.commit_writers();
         let covered = (self.committed, self.applied);
         self.committed = self.applied;

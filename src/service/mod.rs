@@ -58,6 +58,18 @@ pub struct Core {
     hashing: Arc<tokio::sync::Semaphore>,
 }
 
+/// What opening needs from the database: the id floor, the stored settings, whether any
+/// account exists.
+type StartupFacts = (i64, Vec<(String, String)>, bool);
+
+fn startup_facts(c: &rusqlite::Connection) -> AppResult<StartupFacts> {
+    Ok((
+        store::max_id(c)?,
+        store::settings::all(c)?,
+        store::accounts::any(c)?,
+    ))
+}
+
 impl Core {
     /// Opens the database (applying migrations), loads run-time settings and opens the
     /// search index (taking it for this process), for a server.
@@ -81,18 +93,17 @@ impl Core {
                 mmap_bytes: config.storage.mmap_mib * 1024 * 1024,
             },
         )?;
-        // Through the writer, which reads via its own page cache: on a reader these few
-        // b-tree descents mapped 2.6 MB of the file into the idle process (64 KB of
-        // fault-around for every page).
-        let (floor, stored, has_accounts) = db
-            .write_blocking(|c| {
-                Ok((
-                    store::max_id(c)?,
-                    store::settings::all(c)?,
-                    store::accounts::any(c)?,
-                ))
-            })
-            .map_err(|e| anyhow::anyhow!("reading settings: {e}"))?;
+        // A server reads these through the writer, which has its own page cache: on a reader
+        // these few b-tree descents mapped 2.6 MB of the file into the idle process (64 KB
+        // of fault-around for every page). A command-line tool beside a running server reads
+        // them on a reader, so as not to wait for the write lock.
+        let facts = if with_search {
+            db.write_blocking(startup_facts)
+        } else {
+            db.read_blocking(startup_facts)
+        };
+        let (floor, stored, has_accounts) =
+            facts.map_err(|e| anyhow::anyhow!("reading settings: {e}"))?;
         let search = if with_search {
             search::Search::open(config.search_dir(), &config.search, has_accounts)?
         } else {
