@@ -7,7 +7,7 @@ pub mod icons;
 pub mod pages;
 pub mod search;
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::extract::Ctx;
 use crate::domain::now_secs;
@@ -62,6 +62,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 script src=(crate::assets::url("weft.js")) defer {}
             }
             body hx-headers=(csrf_header) {
+                (PreEscaped(icons::SPRITE))
                 a.skip href="#main" { "Skip to content" }
                 div.shell {
                     header.sidebar {
