@@ -59,20 +59,31 @@ fn is_tag_char(c: char) -> bool {
 
 /// Splits text into segments. Never fails: anything that is not a link, mention or tag is text.
 pub fn segments(text: &str) -> Vec<Segment<'_>> {
+    scan(text, next_candidate)
+}
+
+/// The next byte at or after `from` that can start a segment. None of these bytes occurs
+/// inside a multi-byte character, so the scan jumps between them instead of decoding every
+/// character.
+fn next_candidate(text: &str, from: usize) -> Option<usize> {
+    text.as_bytes()[from..]
+        .iter()
+        .position(|b| matches!(b, b'\n' | b'h' | b'H' | b'@' | b'#'))
+        .map(|skip| from + skip)
+}
+
+/// Splits `text`, trying a segment at each position `next` gives (a character boundary at or
+/// after the position it is handed).
+fn scan<'a>(text: &'a str, next: impl Fn(&str, usize) -> Option<usize>) -> Vec<Segment<'a>> {
     let mut out = Vec::new();
     let mut text_start = 0;
     let mut i = 0;
-    while i < text.len() {
-        // Only these bytes can start a segment, and none of them occurs inside a multi-byte
-        // character: jump from one to the next instead of decoding every character.
-        let Some(skip) = text.as_bytes()[i..]
-            .iter()
-            .position(|b| matches!(b, b'\n' | b'h' | b'H' | b'@' | b'#'))
-        else {
+    while let Some(at) = next(text, i) {
+        i = at;
+        let Some(c) = text[i..].chars().next() else {
             break;
         };
-        i += skip;
-        match segment_at(text, i, char::from(text.as_bytes()[i])) {
+        match segment_at(text, i, c) {
             Some((len, seg)) => {
                 if text_start < i {
                     out.push(Segment::Text(&text[text_start..i]));
@@ -81,7 +92,7 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
                 i += len;
                 text_start = i;
             }
-            None => i += 1,
+            None => i += c.len_utf8(),
         }
     }
     if text_start < text.len() {
@@ -250,28 +261,9 @@ pub fn display_url(url: &str) -> String {
 mod tests {
     use super::*;
 
-    /// The scan as it was first written, one character at a time: the reference for the
-    /// byte-skipping one.
+    /// The scan as it was first written: a segment tried at every character.
     fn segments_char_by_char(text: &str) -> Vec<Segment<'_>> {
-        let mut out = Vec::new();
-        let (mut text_start, mut i) = (0, 0);
-        while let Some(c) = text[i..].chars().next() {
-            match segment_at(text, i, c) {
-                Some((len, seg)) => {
-                    if text_start < i {
-                        out.push(Segment::Text(&text[text_start..i]));
-                    }
-                    out.push(seg);
-                    i += len;
-                    text_start = i;
-                }
-                None => i += c.len_utf8(),
-            }
-        }
-        if text_start < text.len() {
-            out.push(Segment::Text(&text[text_start..]));
-        }
-        out
+        scan(text, |t, from| (from < t.len()).then_some(from))
     }
 
     #[test]
