@@ -3,7 +3,8 @@
 //! Still images are decoded and re-encoded, so nothing but pixels survives (no EXIF, GPS, XMP,
 //! ICC, comments); the stored copy is at most `original_long_side` pixels on its long side,
 //! as Threads, Bluesky and X scale theirs (1440, 2000 and 2048 px; weft 2000, half of a 12 MP
-//! photo's width, so a JPEG that size is decoded straight at half size). Lossy input (JPEG, lossy WebP) becomes JPEG; lossless input (PNG,
+//! photo's width, so a JPEG that size is decoded straight at half size). Lossy input (JPEG,
+//! lossy WebP) becomes JPEG; lossless input (PNG,
 //! lossless WebP, a single-frame GIF) and anything whose transparency is actually used
 //! becomes PNG. EXIF orientation is applied to the pixels first. Animations (GIF, animated
 //! WebP) keep their uploaded frames byte for byte, minus their metadata blocks, once every
@@ -35,9 +36,10 @@ use super::{
 const ORIGINAL_QUALITY: u8 = 85;
 /// JPEG quality of thumbnails.
 const THUMB_QUALITY: u8 = 82;
-/// Scaling the stored copy down to `original_long_side` is a reduction of about 2x for most
-/// photos (12 MP → 2000 px; a large JPEG is mostly reduced while decoding): a triangle filter spread over the reduction averages every
-/// source pixel and costs a third of Lanczos3's taps (21 against 30 ms for 12 MP here).
+/// Scaling the stored copy down to `original_long_side` (what is left after a reduced-size
+/// decode, or about 2x for other large photos): a triangle filter spread over the reduction
+/// averages every source pixel and costs a third of Lanczos3's taps (21 against 30 ms for
+/// 12 MP here).
 const CAP_FILTER: FilterType = FilterType::Bilinear;
 /// Thumbnails are a 2x or larger reduction seen at their own size: Catmull-Rom keeps them
 /// about as sharp as Lanczos3 with two thirds of its taps.
@@ -71,11 +73,10 @@ pub fn process_image(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImag
                     "JPEG ends before its end-of-image marker",
                 ));
             }
-            match scaled_jpeg(bytes, width, height, limits) {
-                Some(d) => {
-                    timings.scaled_decode = true;
-                    d
-                }
+            let scaled = scaled_jpeg(bytes, width, height, limits);
+            timings.scaled_decode = scaled.is_some();
+            match scaled {
+                Some(d) => d,
                 None => {
                     let d = JpegDecoder::new(Cursor::new(bytes)).map_err(decode_error)?;
                     decode_still(d, width, height, limits, false)?
@@ -126,10 +127,10 @@ pub fn process_image(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImag
     let t = Instant::now();
     let mut resizer = Resizer::new();
     // Animations keep their uploaded frames, so their size stays too.
-    let cap = match limits.original_long_side {
-        _ if animation.is_some() => u32::MAX,
-        0 => u32::MAX,
-        side => side,
+    let cap = if animation.is_some() {
+        u32::MAX
+    } else {
+        stored_long_side(limits)
     };
     let (cw, ch) = fit(pixels.width, pixels.height, cap);
     let pixels = if (cw, ch) == (pixels.width, pixels.height) {
@@ -197,6 +198,14 @@ pub fn process_image(bytes: &[u8], limits: &ImageLimits) -> Result<ProcessedImag
         animated,
         timings,
     })
+}
+
+/// The long side of a still image's stored copy (`u32::MAX` when it keeps its size).
+fn stored_long_side(limits: &ImageLimits) -> u32 {
+    match limits.original_long_side {
+        0 => u32::MAX,
+        side => side,
+    }
 }
 
 fn check_pixels(width: u32, height: u32, limits: &ImageLimits) -> Result<(), MediaError> {
@@ -315,8 +324,8 @@ fn decode_animation<'a>(
 /// panicked (the full decoder then gives its own verdict). The decoder runs its IDCT on one
 /// helper thread per colour channel while this one reads the entropy-coded data.
 fn scaled_jpeg(bytes: &[u8], width: u32, height: u32, limits: &ImageLimits) -> Option<Decoded> {
-    let cap = limits.original_long_side;
-    if cap == 0 || width.max(height) / 2 < cap {
+    let cap = stored_long_side(limits);
+    if width.max(height) / 2 < cap {
         return None;
     }
     let (cw, ch) = fit(width, height, cap);
@@ -672,13 +681,11 @@ mod tests {
         image::load_from_memory(&e.bytes).unwrap()
     }
 
-    #[test]
-    fn exif_and_gps_are_dropped_and_orientation_applied() {
-        let input = with_app1(&testdata::jpeg(40, 20), &exif_app1(6, true));
-        assert!(contains(&input, b"Exif\0\0") && contains(&input, &GPS_LATITUDE));
-        let out = process_image(&input, &limits()).unwrap();
-        assert_eq!(out.original.kind, Kind::Jpeg);
-        assert_eq!((out.width, out.height), (20, 40));
+    /// `out` came from `testdata::jpeg` (red left half, blue right) with EXIF orientation 6
+    /// and GPS: no metadata survives anywhere, and the original is `size`, turned 90°
+    /// clockwise so the red half is on top.
+    fn assert_turned_and_stripped(out: &ProcessedImage, size: (u32, u32)) {
+        assert_eq!((out.width, out.height), size);
         for bytes in [&out.original.bytes]
             .into_iter()
             .chain(out.thumbs.iter().map(|t| &t.encoded.bytes))
@@ -687,13 +694,22 @@ mod tests {
             assert!(!contains(bytes, &GPS_LATITUDE), "GPS survived");
             assert!(!contains(bytes, &[0xFF, 0xE1]), "an APP1 segment survived");
         }
-        // Rotated 90° clockwise: the red left half is now on top.
         let img = decode(&out.original).into_rgb8();
-        assert_eq!(img.dimensions(), (20, 40));
-        let top = img.get_pixel(10, 5).0;
-        let bottom = img.get_pixel(10, 35).0;
+        assert_eq!(img.dimensions(), size);
+        let (w, h) = size;
+        let top = img.get_pixel(w / 2, h / 8).0;
+        let bottom = img.get_pixel(w / 2, h - 1 - h / 8).0;
         assert!(top[0] > 180 && top[2] < 80, "top {top:?}");
         assert!(bottom[2] > 180 && bottom[0] < 80, "bottom {bottom:?}");
+    }
+
+    #[test]
+    fn exif_and_gps_are_dropped_and_orientation_applied() {
+        let input = with_app1(&testdata::jpeg(40, 20), &exif_app1(6, true));
+        assert!(contains(&input, b"Exif\0\0") && contains(&input, &GPS_LATITUDE));
+        let out = process_image(&input, &limits()).unwrap();
+        assert_eq!(out.original.kind, Kind::Jpeg);
+        assert_turned_and_stripped(&out, (20, 40));
         // Thumbnails are never upscaled.
         for t in &out.thumbs {
             assert_eq!((t.width, t.height), (20, 40));
@@ -779,20 +795,8 @@ mod tests {
         };
         let out = process_image(&input, &capped).unwrap();
         assert!(out.timings.scaled_decode);
-        // 400 × 200 at a quarter, then turned: the red left half is now on top.
-        assert_eq!((out.width, out.height), (50, 100));
-        let img = decode(&out.original).into_rgb8();
-        assert_eq!(img.dimensions(), (50, 100));
-        let (top, bottom) = (img.get_pixel(25, 10).0, img.get_pixel(25, 90).0);
-        assert!(top[0] > 180 && top[2] < 80, "top {top:?}");
-        assert!(bottom[2] > 180 && bottom[0] < 80, "bottom {bottom:?}");
-        for bytes in [&out.original.bytes]
-            .into_iter()
-            .chain(out.thumbs.iter().map(|t| &t.encoded.bytes))
-        {
-            assert!(!contains(bytes, &GPS_LATITUDE), "GPS survived");
-            assert!(!contains(bytes, b"Exif"), "EXIF survived");
-        }
+        // 400 × 200 at a quarter, then turned.
+        assert_turned_and_stripped(&out, (50, 100));
         let sizes: Vec<_> = out.thumbs.iter().map(|t| (t.width, t.height)).collect();
         assert_eq!(sizes, [(10, 20), (30, 60)]);
 
@@ -811,7 +815,7 @@ mod tests {
         .concat();
         let out = process_image(&late, &capped).unwrap();
         assert!(out.timings.scaled_decode);
-        assert_eq!((out.width, out.height), (50, 100));
+        assert_turned_and_stripped(&out, (50, 100));
 
         // Less than twice the bound: decoded whole, then scaled.
         let near = process_image(&testdata::jpeg(180, 90), &capped).unwrap();
