@@ -65,7 +65,6 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
                 AppError::invalid("The address has a malformed parameter.").into()
             }))
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
-            .wrap(from_fn(crate::web::page_cache::serve))
             .wrap(from_fn(crate::web::middleware::security))
             .wrap(Compress::default())
             .configure(crate::web::configure)

@@ -517,3 +517,19 @@ pub async fn create_user(
         .await?
         .ok_or(AppError::NotFound)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tokens_this_server_issues_are_token_shaped() {
+        let t = random_token().unwrap();
+        assert!(is_token_shaped(&t));
+        assert!(!is_token_shaped(&t[1..]));
+        assert!(!is_token_shaped(&format!("<b>{}", &t[3..])));
+        assert!(!is_token_shaped(
+            "&quot;allowEval&quot;:false,&quot;allowScr"
+        ));
+    }
+}

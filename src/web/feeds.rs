@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use super::extract::{CsrfForm, Ctx, PageQuery};
 use super::views::components::ComposeState;
 use super::views::pages;
-use super::{html, see_other, shareable};
+use super::{html, see_other};
 use crate::error::AppResult;
 use crate::service::{notifications, timeline};
 
@@ -20,7 +20,7 @@ pub async fn home(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse>
 
 pub async fn public(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {
     let page = timeline::public(&ctx.core, ctx.viewer.as_ref(), q.before).await?;
-    Ok(shareable(&ctx, html(pages::public(&ctx, &page))))
+    Ok(html(pages::public(&ctx, &page)))
 }
 
 pub async fn bookmarks(ctx: Ctx, q: web::Query<PageQuery>) -> AppResult<HttpResponse> {

@@ -28,9 +28,9 @@ use extract::SESSION_COOKIE;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/static/{file}", web::get().to(static_file))
-        .route("/", web::get().to(feeds::home))
-        .route("/public", web::get().to(feeds::public))
-        .route("/tags/{tag}", web::get().to(search::tag))
+        .service(shared("/", web::get().to(feeds::home)))
+        .service(shared("/public", web::get().to(feeds::public)))
+        .service(shared("/tags/{tag}", web::get().to(search::tag)))
         .route("/tags/{tag}/follow", web::post().to(search::follow_tag))
         .route("/tags/{tag}/unfollow", web::post().to(search::unfollow_tag))
         .route("/search", web::get().to(search::search))
@@ -107,7 +107,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/admin/accounts/{name}/reject",
             web::post().to(admin::reject),
         )
-        .route("/@{name}", web::get().to(profiles::show))
+        .service(shared("/@{name}", web::get().to(profiles::show)))
         .route("/@{name}/followers", web::get().to(profiles::followers))
         .route("/@{name}/following", web::get().to(profiles::following))
         .route("/@{name}/follow", web::post().to(profiles::follow))
@@ -116,7 +116,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             "/@{name}/remove_follower",
             web::post().to(profiles::remove_follower),
         )
-        .route("/@{name}/{id}", web::get().to(posts::thread))
+        .service(shared("/@{name}/{id}", web::get().to(posts::thread)))
         .route("/@{name}/{id}/edit", web::get().to(posts::edit_page))
         .route("/@{name}/{id}/history", web::get().to(posts::history))
         .route("/@{name}/{id}/media/{n}", web::get().to(media::lightbox))
@@ -166,13 +166,13 @@ pub fn html_status(status: StatusCode, m: Markup) -> HttpResponse {
         .body(m.into_string())
 }
 
-/// A page that may be shared among visitors without a session (see `page_cache`): marked
-/// only when the viewer is nobody.
-pub fn shareable(ctx: &extract::Ctx, mut res: HttpResponse) -> HttpResponse {
-    if ctx.viewer.is_none() {
-        res.extensions_mut().insert(page_cache::Shareable);
-    }
-    res
+/// A route whose page looks the same to every visitor without a session (their CSRF token
+/// aside), so `page_cache` may keep it: the public feed (and `/` logged out), hashtag pages,
+/// profiles and threads.
+fn shared(path: &str, route: actix_web::Route) -> impl actix_web::dev::HttpServiceFactory {
+    web::resource(path)
+        .route(route)
+        .wrap(actix_web::middleware::from_fn(page_cache::serve))
 }
 
 /// 303 to a path on this site.

@@ -9,8 +9,8 @@
 //! - it is younger than `feeds.public_cache_ms` (relative times, trends), and
 //! - the request carries no session cookie.
 //!
-//! Only handlers that mark their response [`Shareable`] (the same page for every visitor
-//! without a session) are kept. Such a page is rendered with a random placeholder, made at
+//! The middleware wraps only the routes whose page is the same for every visitor without a
+//! session (`web::shared`), so nothing else is buffered or scanned. Such a page is rendered with a random placeholder, made at
 //! start and never sent, where the CSRF token goes, and each visitor's own token (checked to
 //! be one this server could have issued) replaces it on every hit. Keys are the path, the
 //! `before` and `tab` parameters and whether htmx asked; any other query is not cached, so
@@ -33,17 +33,12 @@ use actix_web::{Error, HttpMessage, HttpResponse};
 use super::extract::{AnonCsrf, SESSION_COOKIE, anon_csrf};
 use crate::service::{Core, accounts};
 
-/// Put in a response's extensions by a handler whose page is the same for every visitor
-/// without a session (their CSRF token aside).
-#[derive(Clone, Copy)]
-pub struct Shareable;
-
 /// Counts shown on the admin page.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Pages served from memory.
     pub hits: u64,
-    /// Shareable pages that had to be rendered.
+    /// Pages that had to be rendered (and were kept).
     pub misses: u64,
     pub entries: usize,
     pub bytes: usize,
@@ -208,9 +203,9 @@ fn key_of(req: &ServiceRequest) -> Option<String> {
     for pair in req.query_string().split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=')?;
         match k {
-            "before" if before.is_none() && !v.is_empty() && v.len() <= 20 => {
-                v.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
-                before = Some(v);
+            // As a number, so `007` and `7` are one page.
+            "before" if before.is_none() && v.bytes().all(|b| b.is_ascii_digit()) => {
+                before = Some(v.parse::<i64>().ok()?);
             }
             // The profile tabs (`store::feeds::ProfileTab`); other values show the Posts tab.
             "tab" if tab.is_none() && matches!(v, "posts" | "replies" | "reposts") => {
@@ -219,16 +214,17 @@ fn key_of(req: &ServiceRequest) -> Option<String> {
             _ => return None,
         }
     }
+    let before = before.map(|b| b.to_string()).unwrap_or_default();
     Some(format!(
-        "{htmx}{}?{}&{}",
+        "{htmx}{}?{before}&{}",
         req.path(),
-        before.unwrap_or(""),
         tab.unwrap_or("")
     ))
 }
 
-/// The middleware: sits inside `security` (which gives a new visitor their token) so that
-/// it sees that token, and the security headers are added to hits and misses alike.
+/// The middleware, on the shared routes only: inside `security` (which gives a new visitor
+/// their token) so that it sees that token, and the security headers are added to hits and
+/// misses alike.
 pub async fn serve(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -244,18 +240,19 @@ pub async fn serve(
         .get("accept")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("json"));
-    // The decoded path, as routing sees it (`/%6Dedia/…` is `/media/…`).
-    let path = req.match_info().as_str();
+    // A hit skips the handler and its login gate: turning login on raises the generation
+    // (`Core::replace_settings`), and a page that asks for a login is not a 200.
     let candidate = cache.enabled()
         && req.method() == Method::GET
         && !wants_json
-        && !path.starts_with("/static/")
-        && !path.starts_with("/media/")
-        && req.cookie(SESSION_COOKIE).is_none()
-        // A hit skips the handler and its login gate.
-        && !core.settings().login_required;
-    let token = anon_csrf(req.request()).filter(|t| accounts::is_token_shaped(t));
-    let (Some(token), Some(key), true) = (token, key_of(&req), candidate) else {
+        && req.cookie(SESSION_COOKIE).is_none();
+    let looked_up = candidate
+        .then(|| {
+            let token = anon_csrf(req.request()).filter(|t| accounts::is_token_shaped(t))?;
+            Some((token, key_of(&req)?))
+        })
+        .flatten();
+    let Some((token, key)) = looked_up else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let generation = core.db.generation();
@@ -277,9 +274,7 @@ pub async fn serve(
     if !html {
         return Ok(res.map_into_boxed_body());
     }
-    let keep = res.status() == StatusCode::OK
-        && res.response().extensions().get::<Shareable>().is_some()
-        && !res.headers().contains_key(SET_COOKIE);
+    let keep = res.status() == StatusCode::OK && !res.headers().contains_key(SET_COOKIE);
     let (req, res) = res.into_parts();
     let (head, body) = res.into_parts();
     let body = match actix_web::body::to_bytes(body).await {
@@ -331,17 +326,6 @@ mod tests {
         assert_eq!(&join(&parts, "T")[..], b"<a>T</a><b x=\"T\">");
         assert_eq!(split(&Bytes::from_static(b"no token here"), token).len(), 1);
         assert_eq!(split(&Bytes::from_static(&[0xFF, 0xFE]), token).len(), 1);
-    }
-
-    #[test]
-    fn only_tokens_this_server_issues_are_pasted() {
-        let t = accounts::random_token().unwrap();
-        assert!(accounts::is_token_shaped(&t));
-        assert!(!accounts::is_token_shaped(&t[1..]));
-        assert!(!accounts::is_token_shaped(&format!("<b>{}", &t[3..])));
-        assert!(!accounts::is_token_shaped(
-            "&quot;allowEval&quot;:false,&quot;allowScr"
-        ));
     }
 
     fn entry(generation: u64, body: &'static [u8]) -> Entry {

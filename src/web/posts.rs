@@ -229,8 +229,7 @@ pub async fn thread(ctx: Ctx, path: web::Path<(String, String)>) -> AppResult<Ht
             .insert_header(("Location", Urls::post(&t.post.author.username, id)))
             .finish());
     }
-    let res = html(pages::thread(&ctx, &t, &ComposeState::default()));
-    Ok(super::shareable(&ctx, res))
+    Ok(html(pages::thread(&ctx, &t, &ComposeState::default())))
 }
 
 #[derive(Deserialize)]

@@ -34,14 +34,13 @@ pub async fn show(
             .insert_header(("Location", Urls::profile(&p.account.username)))
             .finish());
     }
-    let res = html(pages::profile(
+    Ok(html(pages::profile(
         &ctx,
         &p.account,
         &p.relationship,
         tab,
         &p.page,
-    ));
-    Ok(super::shareable(&ctx, res))
+    )))
 }
 
 async fn list(

@@ -89,8 +89,14 @@ pub async fn tag(
     let page = timeline::tag(&ctx.core, ctx.viewer.as_ref(), &tag, q.before).await?;
     let (count, following) = search::tag_header(&ctx.core, ctx.viewer.as_ref(), &tag).await?;
     let next = next_url(&Urls::tag(&tag), &[], page.next);
-    let res = html(views::tag(&ctx, &tag, count, following, &page.items, next));
-    Ok(super::shareable(&ctx, res))
+    Ok(html(views::tag(
+        &ctx,
+        &tag,
+        count,
+        following,
+        &page.items,
+        next,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -111,26 +111,42 @@ async fn what_the_client_sends_never_shapes_the_kept_page() {
 
     // A CSRF cookie that matches a piece of the page does not cut the kept page there (the
     // page is cut where the server's own placeholder was), so other visitors see it whole.
+    // The profile has not been asked for yet: that visitor's request is the one that renders
+    // the page and keeps it, and the next visitor is served that very page.
     let raw = reqwest::Client::new();
-    let get_with = |cookie: &'static str| {
-        raw.get(format!("{}/public", app.base))
+    let get_with = |path: &str, cookie: &'static str| {
+        raw.get(format!("{}{path}", app.base))
             .header("cookie", cookie)
             .send()
     };
-    let r = get_with("weft_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
-        .await
-        .unwrap();
+    let before = cache_counts(&alice).await;
+    let r = get_with(
+        "/@alice",
+        "weft_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    )
+    .await
+    .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let page = until_served_from_memory(&alice, &v, "/public").await;
+    let rendered = cache_counts(&alice).await;
+    assert_eq!(rendered, (before.0, before.1 + 1), "rendered and kept");
+    let page = v.get("/@alice").await;
+    assert_eq!(
+        cache_counts(&alice).await,
+        (rendered.0 + 1, rendered.1),
+        "served from memory"
+    );
     page.assert_contains("Hello there, aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     assert_eq!(page_token(&page.body), v.csrf().await);
 
     // A cookie this server could not have issued is neither served from memory nor pasted
     // raw into the page.
     let before = cache_counts(&alice).await;
-    let r = get_with("weft_csrf=%3Cb%3Ebold-abcdefghijklmnopqrstuvwxyz0123%3C%2Fb%3E")
-        .await
-        .unwrap();
+    let r = get_with(
+        "/public",
+        "weft_csrf=%3Cb%3Ebold-abcdefghijklmnopqrstuvwxyz0123%3C%2Fb%3E",
+    )
+    .await
+    .unwrap();
     let body = r.text().await.unwrap();
     assert!(body.contains("Hello there"));
     assert!(!body.contains("<b>bold"), "unescaped cookie in the page");
