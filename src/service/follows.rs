@@ -29,8 +29,13 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
     let max = core.config.limits.following_max;
     core.db
         .write(move |c| {
-            if follows::is_following(c, me, target.id)? {
+            let rel = follows::relationship(c, me, target.id)?;
+            if rel.following {
                 return Ok(FollowOutcome::Following);
+            }
+            // Asking again while the request waits changes nothing, so no limit applies.
+            if rel.requested {
+                return Ok(FollowOutcome::Requested);
             }
             // Waiting requests count too: each may become a follow when it is accepted.
             let following = accounts::find_by_id(c, me)?.map_or(0, |a| a.following_count);

@@ -117,20 +117,26 @@ async fn follow_buttons_work_in_place_with_htmx() {
 async fn following_stops_at_the_configured_most() {
     let app = TestApp::with_config(|c| c.limits.following_max = 2).await;
     let alice = app.signup("alice").await;
-    for name in ["bob", "carol", "dave"] {
-        app.signup(name).await;
-    }
+    app.signup("bob").await;
+    let carol = app.signup("carol").await;
+    app.signup("dave").await;
+    let r = carol.post("/settings/profile", &[("locked", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
     for name in ["bob", "carol"] {
         let r = alice.follow(name).await;
         assert!(r.status.is_redirection(), "{name}: {}", r.status);
     }
+    // At the most, asking again for a request that is already waiting is no new follow.
+    let r = alice.follow("carol").await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    alice.get("/@carol").await.assert_contains("Cancel request");
     let r = alice.follow("dave").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     r.assert_contains(
         "You follow (or have asked to follow) 2 accounts, the most this instance allows",
     );
     let following = alice.get("/@alice/following").await;
-    following.assert_contains("@carol");
+    following.assert_contains("@bob");
     following.assert_lacks("@dave");
     // Unfollowing makes room again.
     alice.post("/@bob/unfollow", &[]).await;
