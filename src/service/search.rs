@@ -735,8 +735,6 @@ pub async fn set_opt_out(core: &Core, viewer: &Viewer, out: bool) -> AppResult<(
     Ok(())
 }
 
-/// Inside a post's write: replaces its tags and keeps hashtag use counts right (only the
-/// tags that came or went change). Returns whether a tag was added.
 /// Inside a new post's creation: its tags, which count from now on if it is public.
 pub(crate) fn tag_in_tx(
     c: &Connection,
@@ -751,6 +749,8 @@ pub(crate) fn tag_in_tx(
     Ok(())
 }
 
+/// Inside a post's write: replaces its tags and keeps hashtag use counts right (only the
+/// tags that came or went change). Returns whether a tag was added.
 pub(crate) fn retag_in_tx(
     c: &Connection,
     post: PostId,
