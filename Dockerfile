@@ -10,6 +10,9 @@ COPY weft.example.toml ./
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim
+# Federation's outbound client checks other servers' certificates against the system roots.
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --home /data weft && mkdir -p /data && chown weft /data
 COPY --from=build /src/target/release/weft /usr/local/bin/weft
 USER weft

@@ -42,22 +42,40 @@ impl Running {
 
 /// Binds, opens the data directory and builds the server; nothing is served until `run`.
 pub fn start(mut config: Config) -> anyhow::Result<Running> {
+    crate::federation::client::install_crypto();
     let listener = TcpListener::bind(&config.server.bind)
         .with_context(|| format!("listening on {}", config.server.bind))?;
     let addr = listener.local_addr()?;
-    if config.server.public_url.is_none() {
+    match &config.server.public_url {
         // With port 0 the real port is known only now; links must use it.
-        config.server.public_url = Some(format!("http://{addr}"));
+        None => config.server.public_url = Some(format!("http://{addr}")),
+        // A public URL on port 0 (tests and development: `http://localhost:0`) means the
+        // port bound, under the name given (several fediverse libraries refuse IP hosts).
+        Some(u) if u.trim_end_matches('/').ends_with(":0") => {
+            let u = u.trim_end_matches('/');
+            config.server.public_url = Some(format!("{}:{}", &u[..u.len() - 2], addr.port()));
+        }
+        Some(_) => {}
     }
     let workers = config.server.workers;
     let shutdown = config.server.shutdown_timeout_secs;
     let core = Core::open(config)?;
+    // Federation is plugged in only when turned on: without it none of its routes exist.
+    let federation = if core.config.federation.enabled {
+        let f = crate::federation::Federation::new(&core)?;
+        core.federation
+            .set(std::sync::Arc::new(crate::federation::Handle(f.clone())));
+        Some(web::Data::new(f))
+    } else {
+        None
+    };
     let data = web::Data::new(core.clone());
     let page_cache = web::Data::new(crate::web::page_cache::PageCache::new(
         core.config.feeds.public_cache_mib.saturating_mul(1 << 20),
         std::time::Duration::from_millis(core.config.feeds.public_cache_ms),
     ));
     let mut server = HttpServer::new(move || {
+        let federation = federation.clone();
         App::new()
             .app_data(data.clone())
             .app_data(page_cache.clone())
@@ -67,6 +85,12 @@ pub fn start(mut config: Config) -> anyhow::Result<Running> {
             .app_data(web::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
             .wrap(from_fn(crate::web::middleware::security))
             .wrap(Compress::default())
+            .configure(move |cfg| {
+                if let Some(f) = federation {
+                    cfg.app_data(f);
+                    crate::federation::routes::configure(cfg);
+                }
+            })
             .configure(crate::web::configure)
             .default_service(web::to(crate::web::not_found))
     })

@@ -19,6 +19,7 @@ pub struct Config {
     pub feeds: Feeds,
     pub media: Media,
     pub search: Search,
+    pub federation: Federation,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -101,8 +102,10 @@ pub struct Storage {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Jobs {
-    /// Background jobs run at once (fan-out, and later delivery and indexing).
+    /// Background jobs run at once (fan-out, file clean-up, incoming activities).
     pub workers: usize,
+    /// Deliveries to other servers run at once (they mostly wait on the network).
+    pub network_workers: usize,
     /// Attempts before a failing job is set aside as dead (visible in /admin).
     pub max_attempts: u32,
     /// First retry delay; each further attempt doubles it, up to `max_backoff_secs`.
@@ -216,10 +219,66 @@ impl Default for Search {
     }
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Federation {
+    /// Talk ActivityPub with other servers. Needs a public URL other servers can reach.
+    pub enabled: bool,
+    /// Development and tests only: lets the outbound client reach loopback and private
+    /// addresses over plain http (otherwise refused, so nobody can aim this server at the
+    /// machines behind it).
+    pub allow_private_addresses: bool,
+    /// Serve actors and posts as JSON only to signed requests ("authorized fetch").
+    pub secure_mode: bool,
+    /// Largest activity accepted in an inbox, in bytes.
+    pub inbox_bytes: usize,
+    /// Largest document read from another server (actor, post, WebFinger), in bytes.
+    pub fetch_bytes: usize,
+    /// Seconds an outbound request may take in all (connect, send, read).
+    pub request_timeout_secs: u64,
+    /// Redirects followed by one outbound request.
+    pub max_redirects: usize,
+    /// How far a signed request's Date may be from our clock, in seconds (Mastodon allows
+    /// about an hour).
+    pub signature_skew_secs: u64,
+    /// A remote actor's cached profile and key are refetched after this many seconds.
+    pub actor_refresh_secs: u64,
+    /// After a signature fails, an actor's key is refetched at most this often, in seconds.
+    pub key_refetch_secs: u64,
+    /// Deliveries to one inbox are retried (with growing waits) for about this many hours.
+    pub delivery_hours: u64,
+    /// A server that has failed every delivery for this many hours is skipped until it
+    /// answers again.
+    pub unavailable_after_hours: u64,
+    /// Missing parents of a reply fetched, one after another, before giving up.
+    pub thread_fetch_depth: usize,
+}
+
+impl Default for Federation {
+    fn default() -> Self {
+        Federation {
+            enabled: false,
+            allow_private_addresses: false,
+            secure_mode: false,
+            inbox_bytes: 256 * 1024,
+            fetch_bytes: 1024 * 1024,
+            request_timeout_secs: 10,
+            max_redirects: 3,
+            signature_skew_secs: 3600,
+            actor_refresh_secs: 24 * 3600,
+            key_refetch_secs: 60,
+            delivery_hours: 48,
+            unavailable_after_hours: 72,
+            thread_fetch_depth: 8,
+        }
+    }
+}
+
 impl Default for Jobs {
     fn default() -> Self {
         Jobs {
             workers: 4,
+            network_workers: 64,
             max_attempts: 12,
             backoff_secs: 10,
             max_backoff_secs: 6 * 3600,
@@ -309,6 +368,10 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub bind: Option<String>,
     pub public_url: Option<String>,
+    /// `--federation`: turns federation on.
+    pub federation: bool,
+    /// `--allow-private-addresses`: development and tests only.
+    pub allow_private_addresses: bool,
 }
 
 impl Config {
@@ -364,6 +427,12 @@ impl Config {
         if let Some(u) = &flags.public_url {
             config.server.public_url = Some(u.clone());
         }
+        if flags.federation {
+            config.federation.enabled = true;
+        }
+        if flags.allow_private_addresses {
+            config.federation.allow_private_addresses = true;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -408,6 +477,10 @@ impl Config {
         }
         if self.feeds.home_size < self.limits.page_size {
             bail!("feeds.home_size must be at least limits.page_size");
+        }
+        let f = &self.federation;
+        if f.inbox_bytes == 0 || f.fetch_bytes == 0 || f.request_timeout_secs == 0 {
+            bail!("federation.inbox_bytes, fetch_bytes and request_timeout_secs must be positive");
         }
         if self.storage.readers == 0 || self.storage.group_commit_max == 0 {
             bail!("storage.readers and storage.group_commit_max must be positive");

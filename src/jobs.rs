@@ -59,6 +59,18 @@ pub trait Handler: Send + Sync + 'static {
         false
     }
 
+    /// Kinds that mostly wait on the network (deliveries to other servers): they run on
+    /// their own `jobs.network_workers` permits, so a slow peer never holds up local work
+    /// and many peers are served at once.
+    fn network_bound(&self, _kind: &str) -> bool {
+        false
+    }
+
+    /// Attempts before a job of this kind is set aside, when not `jobs.max_attempts`.
+    fn max_attempts(&self, _kind: &str) -> Option<u32> {
+        None
+    }
+
     /// Runs a batch of jobs of one batched kind; the outcome applies to each of them.
     fn run_batch(&self, jobs: Vec<QueuedJob>) -> JobFuture {
         let kinds: Vec<String> = jobs.into_iter().map(|j| j.kind).collect();
@@ -196,6 +208,7 @@ async fn run_loop(
     mut stopped: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(cfg.workers));
+    let net_permits = Arc::new(Semaphore::new(cfg.network_workers.max(1)));
     let batch_permits = Arc::new(Semaphore::new(BATCHES_IN_FLIGHT));
     let tracker = Arc::new(Tracker::default());
     let cfg = Arc::new(cfg);
@@ -229,8 +242,16 @@ async fn run_loop(
                 }
                 continue;
             }
-            let Ok(permit) = permits.clone().acquire_owned().await else {
-                break;
+            let pool = if handler.network_bound(&job.kind) {
+                &net_permits
+            } else {
+                &permits
+            };
+            // A full pool leaves the job for a later poll instead of blocking the loop, so
+            // deliveries waiting on slow peers never hold up local jobs (and the reverse).
+            let Ok(permit) = pool.clone().try_acquire_owned() else {
+                tracker.release(&[job.id]);
+                continue;
             };
             started += 1;
             let (db, handler, tracker, cfg) =
@@ -280,13 +301,23 @@ async fn run_loop(
     }
     // Let jobs in flight finish: wait until every permit is back.
     let _ = permits.acquire_many(cfg.workers as u32).await;
+    let _ = net_permits
+        .acquire_many(cfg.network_workers.max(1) as u32)
+        .await;
     let _ = batch_permits.acquire_many(BATCHES_IN_FLIGHT as u32).await;
 }
 
 /// The failure of a job: when to retry it, or `None` to set it aside.
-fn retry_at(cfg: &config::Jobs, id: i64, kind: &str, attempts: u32, f: &Failure) -> Option<i64> {
+fn retry_at(
+    cfg: &config::Jobs,
+    max_attempts: u32,
+    id: i64,
+    kind: &str,
+    attempts: u32,
+    f: &Failure,
+) -> Option<i64> {
     let tries = attempts + 1;
-    let retry_at = (f.retry && tries < cfg.max_attempts)
+    let retry_at = (f.retry && tries < max_attempts)
         .then(|| now_ms() + backoff(cfg, attempts).as_millis() as i64);
     match retry_at {
         Some(_) => tracing::warn!("job {id} ({kind}) failed, will retry: {}", f.message),
@@ -313,7 +344,14 @@ async fn run_batch(db: &Db, handler: &dyn Handler, cfg: &config::Jobs, jobs: Vec
                     (
                         *id,
                         f.message.clone(),
-                        retry_at(cfg, *id, kind, *attempts, &f),
+                        retry_at(
+                            cfg,
+                            handler.max_attempts(kind).unwrap_or(cfg.max_attempts),
+                            *id,
+                            kind,
+                            *attempts,
+                            &f,
+                        ),
                     )
                 })
                 .collect(),
@@ -347,7 +385,8 @@ async fn run_one(db: &Db, handler: &dyn Handler, cfg: &config::Jobs, job: Queued
         Ok(Outcome::DoneAndDeleted) => return,
         Ok(Outcome::Done) => None,
         Err(f) => {
-            let at = retry_at(cfg, id, &kind, attempts, &f);
+            let max = handler.max_attempts(&kind).unwrap_or(cfg.max_attempts);
+            let at = retry_at(cfg, max, id, &kind, attempts, &f);
             Some((f.message, at))
         }
     };
@@ -373,6 +412,7 @@ mod tests {
     fn backoff_doubles_and_is_capped() {
         let cfg = config::Jobs {
             workers: 1,
+            network_workers: 1,
             max_attempts: 5,
             backoff_secs: 10,
             max_backoff_secs: 100,

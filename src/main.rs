@@ -51,6 +51,13 @@ enum Command {
         /// marked Secure when it is https [default: http://<bind>]
         #[arg(long, env = "WEFT_PUBLIC_URL")]
         public_url: Option<String>,
+        /// Talk ActivityPub with other servers (needs a --public-url they can reach).
+        #[arg(long)]
+        federation: bool,
+        /// Development and tests only: let federation reach loopback and private addresses
+        /// over plain http.
+        #[arg(long)]
+        allow_private_addresses: bool,
     },
     /// Benchmark tools.
     Bench {
@@ -132,18 +139,13 @@ enum AdminAction {
     SetRole { name: String, role: String },
 }
 
-fn load_config(
-    common: &Common,
-    bind: Option<String>,
-    public_url: Option<String>,
-) -> anyhow::Result<Config> {
+fn load_config(common: &Common, flags: Overrides) -> anyhow::Result<Config> {
     Config::load(
         common.config.as_deref(),
         std::env::vars(),
         &Overrides {
             data_dir: common.data.clone(),
-            bind,
-            public_url,
+            ..flags
         },
     )
 }
@@ -177,8 +179,19 @@ fn main() -> anyhow::Result<()> {
             common,
             bind,
             public_url,
+            federation,
+            allow_private_addresses,
         } => {
-            let config = load_config(&common, bind, public_url)?;
+            let config = load_config(
+                &common,
+                Overrides {
+                    bind,
+                    public_url,
+                    federation,
+                    allow_private_addresses,
+                    ..Overrides::default()
+                },
+            )?;
             actix_web::rt::System::new().block_on(async move {
                 let running = weft::app::start(config)?;
                 running.run().await
@@ -209,7 +222,7 @@ fn main() -> anyhow::Result<()> {
                     orientation,
                     original_long_side,
                 } => {
-                    let config = load_config(&common, None, None)?;
+                    let config = load_config(&common, Overrides::default())?;
                     let opts = BenchOptions {
                         megapixels,
                         runs,
@@ -223,7 +236,7 @@ fn main() -> anyhow::Result<()> {
                     return Ok(());
                 }
             };
-            let config = load_config(&common, None, None)?;
+            let config = load_config(&common, Overrides::default())?;
             let graph = match graph.as_str() {
                 "uniform" => Graph::Uniform,
                 "zipf" => Graph::Zipf,
@@ -263,14 +276,14 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reindex { common } => {
-            let config = load_config(&common, None, None)?;
+            let config = load_config(&common, Overrides::default())?;
             let core = Core::open_offline(config)?;
             let result = reindex(&core);
             core.close();
             result
         }
         Command::Admin { common, action } => {
-            let config = load_config(&common, None, None)?;
+            let config = load_config(&common, Overrides::default())?;
             actix_web::rt::System::new().block_on(async move {
                 let core = Core::open_offline(config)?;
                 let result = run_admin(&core, action).await;

@@ -228,6 +228,25 @@ pub fn local_mentions(text: &str) -> Vec<String> {
     out
 }
 
+/// Lowercased `name@host` of the mentions of people on other servers, deduplicated.
+pub fn remote_mentions(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in segments(text) {
+        if let Segment::Mention {
+            name,
+            domain: Some(domain),
+            ..
+        } = s
+        {
+            let n = format!("{name}@{domain}").to_ascii_lowercase();
+            if !out.contains(&n) {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
+
 /// Lowercased hashtags in the text, deduplicated.
 pub fn hashtags(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

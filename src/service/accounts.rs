@@ -438,6 +438,7 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
     let locked = input.locked;
     let ids = core.ids.clone();
     let keep = core.config.feeds.home_size;
+    let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
             db_accounts::update_profile(
@@ -454,9 +455,16 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
                 // Unlocking means whoever asked may follow now.
                 for requester in store::follows::list_request_ids(c, id)? {
                     super::follows::accept_in_tx(c, &ids, id, requester, keep)?;
+                    super::follows::answer_remote_in_tx(c, &ids, federation, requester, id, true)?;
                 }
             }
             super::search::queue_people(c, &ids, &[id])?;
+            super::federation::publish_in_tx(
+                c,
+                &ids,
+                federation,
+                super::federation::Outbound::ProfileUpdated { account: id.0 },
+            )?;
             Ok(())
         })
         .await?;
@@ -468,6 +476,13 @@ pub async fn find_by_username(core: &Core, name: &str) -> AppResult<Account> {
     let n = name.trim_start_matches('@').to_ascii_lowercase();
     core.db
         .read(move |c| Ok(db_accounts::find_by_username(c, &n)?))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn find_by_id(core: &Core, id: AccountId) -> AppResult<Account> {
+    core.db
+        .read(move |c| Ok(db_accounts::find_by_id(c, id)?))
         .await?
         .ok_or(AppError::NotFound)
 }

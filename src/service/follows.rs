@@ -3,11 +3,12 @@
 use rusqlite::Connection;
 
 use super::accounts::Viewer;
+use super::federation::Outbound;
 use super::{Core, Page};
 use crate::domain::{AccountId, IdGen, now_secs};
 use crate::error::{AppError, AppResult};
 use crate::store::models::{AccountListItem, AccountStatus, NotificationKind, Relationship};
-use crate::store::{accounts, follows, notifications};
+use crate::store::{accounts, federation as fed, follows, notifications};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FollowOutcome {
@@ -27,7 +28,10 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
     let ids = core.ids.clone();
     let keep = core.config.feeds.home_size;
     let max = core.config.limits.following_max;
-    core.db
+    let federation = core.config.federation.enabled;
+    let follow_id = super::federation::activity_id(core, "follow");
+    let out = core
+        .db
         .write(move |c| {
             let rel = follows::relationship(c, me, target.id)?;
             if rel.following {
@@ -46,6 +50,28 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
                 )));
             }
             let now = now_secs();
+            if fed::is_remote(c, target.id)? {
+                if !federation {
+                    return Err(AppError::forbidden(
+                        "This instance does not federate, so people on other servers cannot \
+                         be followed from here.",
+                    ));
+                }
+                // Another server decides: the request waits for its Accept, as in Mastodon.
+                follows::insert_request(c, ids.next(), me, target.id, now)?;
+                fed::set_follow_activity(c, me, target.id, &follow_id)?;
+                super::federation::publish_in_tx(
+                    c,
+                    &ids,
+                    federation,
+                    Outbound::Follow {
+                        follower: me.0,
+                        followee: target.id.0,
+                        activity: follow_id,
+                    },
+                )?;
+                return Ok(FollowOutcome::Requested);
+            }
             // Read the lock inside the transaction: it may have changed since the page loaded.
             let locked = accounts::find_by_id(c, target.id)?.is_some_and(|a| a.locked);
             if locked {
@@ -65,10 +91,12 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
                 Ok(FollowOutcome::Following)
             }
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(out)
 }
 
-fn insert_follow(
+pub(crate) fn insert_follow(
     c: &Connection,
     ids: &IdGen,
     follower: AccountId,
@@ -105,20 +133,87 @@ pub fn accept_in_tx(
 pub async fn unfollow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<()> {
     let target = super::accounts::find_by_username(core, target).await?;
     let me = viewer.id();
+    let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
-            if follows::delete_follow(c, me, target.id)? {
-                super::home::on_unfollow(c, me, target.id)?;
-                accounts::adjust_counts(c, me, 0, 0, -1)?;
-                accounts::adjust_counts(c, target.id, 0, -1, 0)?;
-                notifications::delete_for(c, target.id, NotificationKind::Follow, me, None)?;
-            }
-            if follows::delete_request(c, me, target.id)? {
-                notifications::delete_for(c, target.id, NotificationKind::FollowRequest, me, None)?;
+            let remote = fed::is_remote(c, target.id)?;
+            let activity = fed::follow_activity(c, me, target.id)?;
+            if unfollow_in_tx(c, me, target.id)?
+                && remote
+                && let Some(activity) = activity
+            {
+                fed::delete_follow_activity(c, me, target.id)?;
+                super::federation::publish_in_tx(
+                    c,
+                    &ids,
+                    federation,
+                    Outbound::Unfollow {
+                        follower: me.0,
+                        followee: target.id.0,
+                        activity,
+                    },
+                )?;
             }
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
+}
+
+/// Ends a follow or withdraws a request, inside the caller's transaction; true when there
+/// was one.
+pub(crate) fn unfollow_in_tx(
+    c: &Connection,
+    follower: AccountId,
+    followee: AccountId,
+) -> AppResult<bool> {
+    let mut any = false;
+    if follows::delete_follow(c, follower, followee)? {
+        super::home::on_unfollow(c, follower, followee)?;
+        accounts::adjust_counts(c, follower, 0, 0, -1)?;
+        accounts::adjust_counts(c, followee, 0, -1, 0)?;
+        notifications::delete_for(c, followee, NotificationKind::Follow, follower, None)?;
+        any = true;
+    }
+    if follows::delete_request(c, follower, followee)? {
+        notifications::delete_for(c, followee, NotificationKind::FollowRequest, follower, None)?;
+        any = true;
+    }
+    Ok(any)
+}
+
+/// Tells the remote follower (if it is one) that the local account accepted or refused it.
+pub(crate) fn answer_remote_in_tx(
+    c: &Connection,
+    ids: &IdGen,
+    federation: bool,
+    follower: AccountId,
+    followee: AccountId,
+    accepted: bool,
+) -> AppResult<()> {
+    if !fed::is_remote(c, follower)? {
+        return Ok(());
+    }
+    let Some(activity) = fed::follow_activity(c, follower, followee)? else {
+        return Ok(());
+    };
+    let (follower, followee) = (follower.0, followee.0);
+    let event = if accepted {
+        Outbound::AcceptFollow {
+            follower,
+            followee,
+            activity,
+        }
+    } else {
+        Outbound::RejectFollow {
+            follower,
+            followee,
+            activity,
+        }
+    };
+    super::federation::publish_in_tx(c, ids, federation, event)
 }
 
 pub async fn accept(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<()> {
@@ -126,11 +221,19 @@ pub async fn accept(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<
     let me = viewer.id();
     let ids = core.ids.clone();
     let keep = core.config.feeds.home_size;
+    let federation = core.config.federation.enabled;
     let done = core
         .db
-        .write(move |c| accept_in_tx(c, &ids, me, requester.id, keep))
+        .write(move |c| {
+            let done = accept_in_tx(c, &ids, me, requester.id, keep)?;
+            if done {
+                answer_remote_in_tx(c, &ids, federation, requester.id, me, true)?;
+            }
+            Ok(done)
+        })
         .await?;
     if done {
+        core.jobs.wake();
         Ok(())
     } else {
         Err(AppError::NotFound)
@@ -140,6 +243,8 @@ pub async fn accept(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<
 pub async fn reject(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<()> {
     let requester = super::accounts::find_by_username(core, requester).await?;
     let me = viewer.id();
+    let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
             if follows::delete_request(c, requester.id, me)? {
@@ -150,28 +255,40 @@ pub async fn reject(core: &Core, viewer: &Viewer, requester: &str) -> AppResult<
                     requester.id,
                     None,
                 )?;
+                answer_remote_in_tx(c, &ids, federation, requester.id, me, false)?;
+                fed::delete_follow_activity(c, requester.id, me)?;
                 Ok(())
             } else {
                 Err(AppError::NotFound)
             }
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 /// Makes `follower` stop following the viewer (they are not told).
 pub async fn remove_follower(core: &Core, viewer: &Viewer, follower: &str) -> AppResult<()> {
     let follower = super::accounts::find_by_username(core, follower).await?;
     let me = viewer.id();
+    let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
             if follows::delete_follow(c, follower.id, me)? {
                 super::home::on_unfollow(c, follower.id, me)?;
                 accounts::adjust_counts(c, follower.id, 0, 0, -1)?;
                 accounts::adjust_counts(c, me, 0, -1, 0)?;
+                // A remote follower's server hears of it as a Reject of its Follow, as
+                // Mastodon sends when someone removes a follower.
+                answer_remote_in_tx(c, &ids, federation, follower.id, me, false)?;
+                fed::delete_follow_activity(c, follower.id, me)?;
             }
             Ok(())
         })
-        .await
+        .await?;
+    core.jobs.wake();
+    Ok(())
 }
 
 pub async fn relationship(

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod federation;
 pub mod follows;
 pub mod home;
 pub mod limiter;
@@ -56,6 +57,8 @@ pub struct Core {
     pub(crate) home_builds: Arc<std::sync::Mutex<std::collections::HashSet<AccountId>>>,
     /// Bounds concurrent argon2 work: each hash takes ~19 MiB and tens of milliseconds.
     hashing: Arc<tokio::sync::Semaphore>,
+    /// The ActivityPub adapter, plugged in at start when federation is on.
+    pub federation: federation::Plug,
 }
 
 /// What opening needs from the database: the id floor, the stored settings, whether any
@@ -139,6 +142,7 @@ impl Core {
             trends: trends::Cache::default(),
             home_builds: Arc::default(),
             hashing: Arc::new(tokio::sync::Semaphore::new(hashers)),
+            federation: federation::Plug::default(),
         })
     }
 

@@ -8,13 +8,14 @@ use rusqlite::Connection;
 
 use super::Core;
 use super::accounts::Viewer;
+use super::federation::{Outbound, publish_in_tx};
 use crate::domain::{
     self, AccountId, IdGen, PostId, PostText, ReplyPolicy, Visibility, now_secs, text,
 };
 use crate::error::{AppError, AppResult};
 use crate::store::models::{NotificationKind, PostEdit};
 use crate::store::posts::PostFacts;
-use crate::store::{accounts, follows, notifications, posts};
+use crate::store::{accounts, federation as fed, follows, notifications, posts};
 
 #[derive(Debug, Clone)]
 pub struct NewPost {
@@ -130,9 +131,19 @@ pub async fn create(core: &Core, viewer: &Viewer, input: NewPost) -> AppResult<C
     )?;
     let me = viewer.id();
     let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     let created = core
         .db
-        .write(move |c| create_in_tx(c, &ids, me, body, cw, input))
+        .write(move |c| {
+            let created = create_in_tx(c, &ids, me, body, cw, input)?;
+            publish_in_tx(
+                c,
+                &ids,
+                federation,
+                Outbound::PostCreated { post: created.id.0 },
+            )?;
+            Ok(created)
+        })
         .await?;
     core.jobs.wake();
     Ok(created)
@@ -220,8 +231,7 @@ fn create_in_tx(
             notified.push(p.author);
         }
     }
-    let mentioned = accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body_text))?;
-    for m in mentioned {
+    for m in mentioned_in(c, &body_text)? {
         posts::insert_mention(c, id, m)?;
         if !notified.contains(&m) {
             super::notify(c, ids, m, NotificationKind::Mention, me, Some(id))?;
@@ -236,6 +246,17 @@ fn create_in_tx(
         }
     }
     Ok(Created { id })
+}
+
+/// The accounts a text @mentions: local ones by name, remote ones (`@name@host`) when
+/// this server knows them.
+fn mentioned_in(c: &Connection, body: &str) -> AppResult<Vec<AccountId>> {
+    let mut out = accounts::find_active_ids_by_usernames(c, &text::local_mentions(body))?;
+    out.extend(super::federation::find_remote_by_handles(
+        c,
+        &text::remote_mentions(body),
+    )?);
+    Ok(out)
 }
 
 /// Replaces the text of the viewer's own post, keeping the old version in its history.
@@ -256,12 +277,14 @@ pub async fn edit(
         "A content warning",
     )?;
     let max = l.post_chars;
+    let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
             let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
             if p.author != me {
                 return Err(AppError::forbidden("You can only edit your own posts."));
             }
+            publish_in_tx(c, &ids, federation, Outbound::PostUpdated { post: id.0 })?;
             let body = PostText::parse(&body_raw, max, p.quote.is_some())?.into_string();
             if body == p.body && cw == p.content_warning {
                 return Ok(());
@@ -284,7 +307,7 @@ pub async fn edit(
             {
                 posts::insert_mention(c, id, parent.author)?;
             }
-            for m in accounts::find_active_ids_by_usernames(c, &text::local_mentions(&body))? {
+            for m in mentioned_in(c, &body)? {
                 if posts::insert_mention(c, id, m)? && m != me && !before.contains(&m) {
                     super::notify(c, &ids, m, NotificationKind::Mention, me, Some(id))?;
                 }
@@ -301,115 +324,203 @@ pub async fn delete(core: &Core, viewer: &Viewer, id: PostId) -> AppResult<()> {
     let me = viewer.id();
     let staff = viewer.role().is_staff();
     let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
             let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
             if p.author != me && !staff {
                 return Err(AppError::forbidden("You can only delete your own posts."));
             }
-            for repost in posts::list_reposts_of(c, id)? {
-                posts::delete_repost_row(c, repost)?;
+            if federation && !fed::is_remote(c, p.author)? {
+                // Whoever could have received it hears of the delete, even if they stop
+                // following before the job runs.
+                let mut inboxes = fed::follower_inboxes(c, p.author)?;
+                for m in posts::list_mentions(c, id)? {
+                    if let Some(a) = fed::find_actor(c, m)? {
+                        inboxes.push(a.shared_inbox.unwrap_or(a.inbox));
+                    }
+                }
+                inboxes.sort();
+                inboxes.dedup();
+                publish_in_tx(
+                    c,
+                    &ids,
+                    federation,
+                    Outbound::PostDeleted {
+                        post: id.0,
+                        author: p.author.0,
+                        inboxes,
+                    },
+                )?;
             }
-            super::search::untag_in_tx(c, id, p.visibility == Visibility::Public)?;
-            posts::soft_delete(c, id, now_secs())?;
-            super::search::queue_posts(c, &ids, &[id])?;
-            accounts::adjust_counts(c, p.author, -1, 0, 0)?;
-            if let Some(parent) = p.in_reply_to {
-                posts::adjust_counts(c, parent, -1, 0, 0, 0)?;
-            }
-            if let Some(q) = p.quote {
-                posts::adjust_counts(c, q, 0, 0, 0, -1)?;
-            }
-            // Attachments go with the post; their files through a job, once unreferenced.
-            super::media::delete_for_post_in_tx(c, &ids, id)?;
-            posts::set_media_count(c, id, 0)?;
-            Ok(())
+            delete_in_tx(c, &ids, &p)
         })
         .await?;
     core.jobs.wake();
+    Ok(())
+}
+
+/// Deletes a post (checked by the caller) inside its transaction.
+pub(crate) fn delete_in_tx(c: &Connection, ids: &IdGen, p: &PostFacts) -> AppResult<()> {
+    let id = p.id;
+    for repost in posts::list_reposts_of(c, id)? {
+        posts::delete_repost_row(c, repost)?;
+    }
+    super::search::untag_in_tx(c, id, p.visibility == Visibility::Public)?;
+    posts::soft_delete(c, id, now_secs())?;
+    super::search::queue_posts(c, ids, &[id])?;
+    accounts::adjust_counts(c, p.author, -1, 0, 0)?;
+    if let Some(parent) = p.in_reply_to {
+        posts::adjust_counts(c, parent, -1, 0, 0, 0)?;
+    }
+    if let Some(q) = p.quote {
+        posts::adjust_counts(c, q, 0, 0, 0, -1)?;
+    }
+    // Attachments go with the post; their files through a job, once unreferenced.
+    super::media::delete_for_post_in_tx(c, ids, id)?;
+    posts::set_media_count(c, id, 0)?;
     Ok(())
 }
 
 pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {
     let me = viewer.id();
     let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     core.db
-        .write(move |c| {
-            // Undoing needs no visibility: someone who lost access can still take it back.
-            let p = if on {
-                visible_post(c, me, id)?
-            } else {
-                not_found_or_deleted(posts::find_facts(c, id)?)?
-            };
-            let now = now_secs();
-            if on {
-                if posts::insert_like(c, me, id, now)? {
-                    posts::adjust_counts(c, id, 0, 0, 1, 0)?;
-                    if p.author != me {
-                        super::notify(c, &ids, p.author, NotificationKind::Like, me, Some(id))?;
-                    }
-                }
-            } else if posts::delete_like(c, me, id)? {
-                posts::adjust_counts(c, id, 0, 0, -1, 0)?;
-                notifications::delete_for(c, p.author, NotificationKind::Like, me, Some(id))?;
+        .write(move |c| like_in_tx(c, &ids, me, id, on, federation))
+        .await?;
+    core.jobs.wake();
+    Ok(())
+}
+
+/// The post a like or repost (or its undoing) is about. Undoing needs no visibility:
+/// someone who lost access can still take it back.
+fn acted_on(c: &Connection, me: AccountId, id: PostId, on: bool) -> AppResult<PostFacts> {
+    if on {
+        visible_post(c, me, id)
+    } else {
+        not_found_or_deleted(posts::find_facts(c, id)?)
+    }
+}
+
+/// Likes or unlikes inside the caller's transaction; `federation` tells other servers.
+pub(crate) fn like_in_tx(
+    c: &Connection,
+    ids: &IdGen,
+    me: AccountId,
+    id: PostId,
+    on: bool,
+    federation: bool,
+) -> AppResult<()> {
+    let p = acted_on(c, me, id, on)?;
+    let now = now_secs();
+    let changed = if on {
+        let new = posts::insert_like(c, me, id, now)?;
+        if new {
+            posts::adjust_counts(c, id, 0, 0, 1, 0)?;
+            if p.author != me {
+                super::notify(c, ids, p.author, NotificationKind::Like, me, Some(id))?;
             }
-            Ok(())
-        })
-        .await
+        }
+        new
+    } else if posts::delete_like(c, me, id)? {
+        posts::adjust_counts(c, id, 0, 0, -1, 0)?;
+        notifications::delete_for(c, p.author, NotificationKind::Like, me, Some(id))?;
+        true
+    } else {
+        false
+    };
+    if changed && federation && fed::is_remote(c, p.author)? {
+        publish_in_tx(
+            c,
+            ids,
+            federation,
+            Outbound::Like {
+                account: me.0,
+                post: id.0,
+                on,
+            },
+        )?;
+    }
+    Ok(())
 }
 
 pub async fn set_repost(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {
     let me = viewer.id();
     let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     core.db
-        .write(move |c| {
-            // Undoing needs no visibility: someone who lost access can still take it back.
-            let p = if on {
-                visible_post(c, me, id)?
-            } else {
-                not_found_or_deleted(posts::find_facts(c, id)?)?
-            };
-            let now = now_secs();
-            let existing = posts::find_repost(c, me, id)?;
-            if on {
-                if p.visibility != Visibility::Public {
-                    return Err(AppError::forbidden("Only public posts can be reposted."));
-                }
-                if existing.is_some() {
-                    return Ok(());
-                }
-                let rid = PostId(ids.next());
-                posts::insert(
-                    c,
-                    &posts::NewPost {
-                        id: rid,
-                        author: me,
-                        body: "",
-                        content_warning: "",
-                        visibility: Visibility::Public,
-                        reply_policy: ReplyPolicy::Anyone,
-                        in_reply_to: None,
-                        root: rid,
-                        quote: None,
-                        repost_of: Some(id),
-                        created_at: now,
-                    },
-                )?;
-                posts::adjust_counts(c, id, 0, 1, 0, 0)?;
-                super::home::on_new_post(c, &ids, me, rid)?;
-                if p.author != me {
-                    super::notify(c, &ids, p.author, NotificationKind::Repost, me, Some(id))?;
-                }
-            } else if let Some(rid) = existing {
-                posts::delete_repost_row(c, rid)?;
-                posts::adjust_counts(c, id, 0, -1, 0, 0)?;
-                notifications::delete_for(c, p.author, NotificationKind::Repost, me, Some(id))?;
-            }
-            Ok(())
-        })
+        .write(move |c| repost_in_tx(c, &ids, me, id, on, federation))
         .await?;
     core.jobs.wake();
     Ok(())
+}
+
+/// Reposts or takes a repost back inside the caller's transaction; answers the new
+/// repost's id. `federation` tells other servers.
+pub(crate) fn repost_in_tx(
+    c: &Connection,
+    ids: &IdGen,
+    me: AccountId,
+    id: PostId,
+    on: bool,
+    federation: bool,
+) -> AppResult<Option<PostId>> {
+    let p = acted_on(c, me, id, on)?;
+    let now = now_secs();
+    let existing = posts::find_repost(c, me, id)?;
+    if on {
+        if p.visibility != Visibility::Public {
+            return Err(AppError::forbidden("Only public posts can be reposted."));
+        }
+        if existing.is_some() {
+            return Ok(None);
+        }
+        let rid = PostId(ids.next());
+        posts::insert(
+            c,
+            &posts::NewPost {
+                id: rid,
+                author: me,
+                body: "",
+                content_warning: "",
+                visibility: Visibility::Public,
+                reply_policy: ReplyPolicy::Anyone,
+                in_reply_to: None,
+                root: rid,
+                quote: None,
+                repost_of: Some(id),
+                created_at: now,
+            },
+        )?;
+        posts::adjust_counts(c, id, 0, 1, 0, 0)?;
+        super::home::on_new_post(c, ids, me, rid)?;
+        if p.author != me {
+            super::notify(c, ids, p.author, NotificationKind::Repost, me, Some(id))?;
+        }
+        let event = Outbound::Announce {
+            account: me.0,
+            post: id.0,
+            repost: rid.0,
+            on: true,
+        };
+        publish_in_tx(c, ids, federation, event)?;
+        Ok(Some(rid))
+    } else {
+        if let Some(rid) = existing {
+            posts::delete_repost_row(c, rid)?;
+            posts::adjust_counts(c, id, 0, -1, 0, 0)?;
+            notifications::delete_for(c, p.author, NotificationKind::Repost, me, Some(id))?;
+            let event = Outbound::Announce {
+                account: me.0,
+                post: id.0,
+                repost: rid.0,
+                on: false,
+            };
+            publish_in_tx(c, ids, federation, event)?;
+        }
+        Ok(None)
+    }
 }
 
 pub async fn set_bookmark(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {

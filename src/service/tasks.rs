@@ -31,6 +31,19 @@ pub enum Task {
     },
     /// Re-index every post of an account (it opted out of search, or back in).
     IndexAuthor { account: i64 },
+    /// Tell other servers of a local change (turned into `Deliver` jobs).
+    Publish { event: super::federation::Outbound },
+    /// Send one signed activity to one inbox; retried with backoff for about two days.
+    Deliver {
+        inbox: String,
+        activity: String,
+        signer: i64,
+        /// When the first attempt was queued (deliveries stop after `delivery_hours`).
+        #[serde(default)]
+        since: i64,
+    },
+    /// Act on an activity that the inbox verified and stored.
+    Receive { activity: String, signer: String },
 }
 
 const INDEX_KIND: &str = "index";
@@ -46,6 +59,9 @@ impl Task {
             Task::Sweep => "sweep",
             Task::Index { .. } => INDEX_KIND,
             Task::IndexAuthor { .. } => "index_author",
+            Task::Publish { .. } => "publish",
+            Task::Deliver { .. } => "deliver",
+            Task::Receive { .. } => "receive",
         }
     }
 }
@@ -87,6 +103,33 @@ pub async fn ensure_periodic(core: &Core) -> AppResult<()> {
         .await
 }
 
+/// Queues a delivery inside the caller's transaction.
+fn enqueue_delivery(
+    c: &Connection,
+    ids: &IdGen,
+    inbox: &str,
+    activity: &str,
+    signer: i64,
+) -> AppResult<()> {
+    enqueue(
+        c,
+        ids,
+        &Task::Deliver {
+            inbox: inbox.to_string(),
+            activity: activity.to_string(),
+            signer,
+            since: crate::domain::now_secs(),
+        },
+    )
+}
+
+/// The adapter, or a retry later if federation was turned off with jobs still queued.
+fn federator(core: &Core) -> Result<Arc<dyn super::federation::Federator>, Failure> {
+    core.federation
+        .get()
+        .ok_or_else(|| Failure::retry("federation is turned off; kept for when it is on"))
+}
+
 /// Runs queued tasks for the job runner.
 pub struct TaskHandler {
     core: Core,
@@ -101,6 +144,15 @@ impl TaskHandler {
 impl Handler for TaskHandler {
     fn batched(&self, kind: &str) -> bool {
         kind == INDEX_KIND
+    }
+
+    fn network_bound(&self, kind: &str) -> bool {
+        kind == "deliver"
+    }
+
+    fn max_attempts(&self, kind: &str) -> Option<u32> {
+        // Deliveries end by time (`federation.delivery_hours`), not by count.
+        (kind == "deliver").then_some(64)
     }
 
     fn run_batch(&self, jobs: Vec<QueuedJob>) -> JobFuture {
@@ -170,8 +222,55 @@ impl Handler for TaskHandler {
                         .map_err(|e| Failure::retry(format!("{e:#}")))?;
                     Ok(Outcome::DoneAndDeleted)
                 }
+                Task::Publish { event } => {
+                    let fed = federator(&core)?;
+                    let deliveries = fed.publish(core.clone(), event).await?;
+                    // The deliveries and the end of this job commit together: a crash
+                    // between them can neither lose nor repeat them.
+                    let (ids, id) = (core.ids.clone(), job.id);
+                    core.db
+                        .write(move |c| {
+                            for d in &deliveries {
+                                enqueue_delivery(c, &ids, &d.inbox, &d.activity, d.signer)?;
+                            }
+                            store::jobs::delete(c, id)?;
+                            Ok(())
+                        })
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    core.jobs.wake();
+                    Ok(Outcome::DoneAndDeleted)
+                }
+                Task::Deliver {
+                    inbox,
+                    activity,
+                    signer,
+                    since,
+                } => {
+                    let hours = core.config.federation.delivery_hours as i64;
+                    let fed = federator(&core)?;
+                    match fed
+                        .deliver(core.clone(), inbox.clone(), activity, signer)
+                        .await
+                    {
+                        Ok(()) => Ok(Outcome::Done),
+                        // After about two days of trying, a delivery is given up.
+                        Err(e) if crate::domain::now_secs() - since > hours * 3600 => Err(
+                            Failure::permanent(format!("gave up on {inbox}: {}", e.message)),
+                        ),
+                        Err(e) => Err(e),
+                    }
+                }
+                Task::Receive { activity, signer } => {
+                    let fed = federator(&core)?;
+                    fed.receive(core.clone(), activity, signer).await?;
+                    Ok(Outcome::Done)
+                }
                 Task::Sweep => {
                     let n = super::media::sweep(&core)
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    super::federation::sweep_seen(&core)
                         .await
                         .map_err(|e| Failure::retry(format!("{e:#}")))?;
                     if n > 0 {

@@ -22,7 +22,7 @@ pub struct DeadJob {
 }
 
 const QUEUED: i64 = 0;
-const DEAD: i64 = 1;
+pub(crate) const DEAD: i64 = 1;
 
 pub fn insert(
     conn: &Connection,

@@ -25,6 +25,7 @@ macro_rules! visible_to_viewer {
 
 pub mod accounts;
 pub mod db;
+pub mod federation;
 pub mod feeds;
 pub mod follows;
 pub mod home;

@@ -105,6 +105,10 @@ pub struct PostView {
     pub media_count: i64,
     /// Filled by the service for posts with `media_count > 0`.
     pub media: Vec<MediaView>,
+    /// For a post from another server: its page there, and its HTML as sanitised on arrival
+    /// (shown instead of `body`, which holds its plain text).
+    pub remote_url: Option<String>,
+    pub content_html: Option<String>,
 }
 
 /// One attachment, as shown.

@@ -14,7 +14,7 @@ macro_rules! post_columns {
     EXISTS (SELECT 1 FROM likes l WHERE l.account_id = ?1 AND l.post_id = p.id),
     EXISTS (SELECT 1 FROM posts r WHERE r.repost_of_id = p.id AND r.author_id = ?1),
     EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id),
-    p.media_count, a.avatar_file"
+    p.media_count, a.avatar_file, p.url, p.content_html"
     };
 }
 
@@ -51,6 +51,8 @@ fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
         bookmarked: r.get(24)?,
         media_count: r.get(25)?,
         media: Vec::new(),
+        remote_url: r.get(27)?,
+        content_html: r.get(28)?,
     })
 }
 

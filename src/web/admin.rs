@@ -146,3 +146,50 @@ pub async fn reject(
     admin::decide_signup(&ctx.core, v, &name, false).await?;
     Ok(see_other("/admin?done=reject"))
 }
+
+#[derive(Deserialize, Default)]
+pub struct FederationQuery {
+    done: Option<String>,
+}
+
+/// `/admin/federation`: the delivery queue, known servers, domain blocks.
+pub async fn federation(ctx: Ctx, q: web::Query<FederationQuery>) -> AppResult<HttpResponse> {
+    let v = ctx.require_viewer()?;
+    let o = crate::service::federation::overview(&ctx.core, v).await?;
+    let n = match q.done.as_deref() {
+        Some("retry") => Some(Notice::Info(
+            "Failures forgotten; its deliveries are queued again.",
+        )),
+        Some(_) => Some(Notice::Info("Saved.")),
+        None => None,
+    };
+    Ok(html(super::views::federation::admin(&ctx, &o, n)))
+}
+
+#[derive(Deserialize)]
+pub struct BlockForm {
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    level: i64,
+}
+
+pub async fn block_domain(ctx: Ctx, form: CsrfForm<BlockForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    crate::service::federation::block_domain(&ctx.core, v, f.domain, f.level).await?;
+    Ok(see_other("/admin/federation?done=1#servers"))
+}
+
+#[derive(Deserialize)]
+pub struct DomainForm {
+    #[serde(default)]
+    domain: String,
+}
+
+pub async fn retry_domain(ctx: Ctx, form: CsrfForm<DomainForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    crate::service::federation::retry_instance(&ctx.core, v, f.domain).await?;
+    Ok(see_other("/admin/federation?done=retry#servers"))
+}

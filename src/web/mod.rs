@@ -95,6 +95,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(profiles::reject),
         )
         .route("/admin", web::get().to(admin::show))
+        .route("/admin/federation", web::get().to(admin::federation))
+        .route(
+            "/admin/federation/block",
+            web::post().to(admin::block_domain),
+        )
+        .route(
+            "/admin/federation/retry",
+            web::post().to(admin::retry_domain),
+        )
         .route("/admin/settings", web::post().to(admin::save_settings))
         .route("/admin/jobs/{id}", web::post().to(admin::job))
         .route(

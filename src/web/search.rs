@@ -31,6 +31,27 @@ pub async fn search(ctx: Ctx, p: web::Query<SearchParams>) -> AppResult<HttpResp
     let order = search::parse_order(p.order.as_deref());
     let cursor = p.cursor.as_deref().and_then(Cursor::from_param);
     let core = &ctx.core;
+    // `@name@host` or the address of a person or post elsewhere: fetched and shown here.
+    // Logged-in people only, so visitors cannot make this server fetch for them.
+    if ctx.viewer.is_some()
+        && looks_remote(&q)
+        && let Some(f) = core.federation.get()
+    {
+        use crate::service::federation::Resolved;
+        match f
+            .resolve(core.get_ref().clone(), q.trim().to_string())
+            .await
+        {
+            Ok(Some(Resolved::Account(name))) => {
+                return Ok(crate::web::see_other(&crate::urls::Urls::profile(&name)));
+            }
+            Ok(Some(Resolved::Post(author, id))) => {
+                return Ok(crate::web::see_other(&crate::urls::Urls::post(&author, id)));
+            }
+            Ok(None) => {}
+            Err(e) => tracing::info!("looking up {q}: {e}"),
+        }
+    }
     let (mut posts, mut next, mut people, mut tags) = (Vec::new(), None, Vec::new(), Vec::new());
     if !q.trim().is_empty() {
         match kind {
@@ -56,6 +77,17 @@ pub async fn search(ctx: Ctx, p: web::Query<SearchParams>) -> AppResult<HttpResp
             tags: &tags,
         },
     )))
+}
+
+/// A query that names something on another server.
+fn looks_remote(q: &str) -> bool {
+    let q = q.trim();
+    if q.starts_with("https://") || q.starts_with("http://") {
+        return !q.contains(char::is_whitespace);
+    }
+    let h = q.strip_prefix('@').unwrap_or(q);
+    matches!(h.split_once('@'), Some((n, d)) if !n.is_empty() && (d.contains('.') || d.contains(':')))
+        && !h.contains(char::is_whitespace)
 }
 
 pub async fn explore(ctx: Ctx) -> AppResult<HttpResponse> {

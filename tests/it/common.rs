@@ -170,6 +170,7 @@ pub struct User {
 
 impl User {
     pub fn new(base: &str, name: &str) -> User {
+        weft::federation::client::install_crypto();
         let client = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())

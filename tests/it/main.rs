@@ -7,6 +7,8 @@ mod admin;
 mod browser;
 mod common;
 mod durability;
+mod federation;
+mod fedify_peer;
 mod feeds;
 mod follows;
 mod home_feed;

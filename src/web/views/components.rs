@@ -1,7 +1,7 @@
 //! Reusable pieces: avatars, names and badges, post cards and their actions, the composer,
 //! account rows, "Load older".
 
-use maud::{Markup, html};
+use maud::{Markup, PreEscaped, html};
 
 use super::icons;
 use crate::domain::text::{self, Segment};
@@ -94,6 +94,15 @@ fn marked(t: &str, marks: &[String]) -> Markup {
     }
 }
 
+/// A post's text: ours rendered from plain text, a remote post's HTML as sanitised when
+/// it arrived (search highlights apply to ours only).
+fn post_body(p: &PostView, marks: &[String]) -> Markup {
+    match &p.content_html {
+        Some(h) if !h.is_empty() => PreEscaped(h.clone()),
+        _ => marked_text(&p.body, marks),
+    }
+}
+
 /// [`rich_text`] with the words a search matched highlighted.
 pub fn marked_text(body: &str, marks: &[String]) -> Markup {
     html! {
@@ -103,7 +112,7 @@ pub fn marked_text(body: &str, marks: &[String]) -> Markup {
                 Segment::Newline => br;,
                 Segment::Link(url) => a href=(url) rel="nofollow noopener ugc" target="_blank" { (text::display_url(url)) },
                 Segment::Mention { raw, name, domain: None } => a.mention href=(Urls::profile(&name.to_ascii_lowercase())) { (raw) },
-                Segment::Mention { raw, .. } => span.mention { (raw) },
+                Segment::Mention { raw, name, domain: Some(domain) } => a.mention href=(Urls::profile(&format!("{name}@{domain}").to_ascii_lowercase())) { (raw) },
                 Segment::Hashtag { raw, tag } => a.hashtag href=(Urls::tag(&tag.to_lowercase())) { (raw) },
             }
         }
@@ -186,6 +195,9 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
                             " · " a.edited href=(format!("{url}/history")) title="See earlier versions" { "edited" }
                         }
                         (visibility_icon(p.visibility))
+                        @if let Some(original) = &p.remote_url {
+                            " · " a.original href=(original) rel="nofollow noopener" target="_blank" title="See this post on its own server" { "original" }
+                        }
                     }
                 }
             }
@@ -195,11 +207,11 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
                 }
             }
             @if p.content_warning.is_empty() {
-                div.body { (marked_text(&p.body, &opts.marks)) }
+                div.body { (post_body(p, &opts.marks)) }
             } @else {
                 details.cw {
                     summary { span.cw-label { "Content warning: " } (p.content_warning) span.cw-show { " · Show" } }
-                    div.body { (marked_text(&p.body, &opts.marks)) }
+                    div.body { (post_body(p, &opts.marks)) }
                 }
             }
             @if !p.media.is_empty() { (media_grid(p)) }

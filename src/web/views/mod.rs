@@ -3,6 +3,7 @@
 //! by maud; nothing here uses `PreEscaped` on user text.
 
 pub mod components;
+pub mod federation;
 pub mod icons;
 pub mod pages;
 pub mod search;

@@ -326,7 +326,13 @@ pub fn profile(
                 @if a.verified { (components::verified_badge(ctx)) }
                 @if a.locked { span.vis title="Approves followers by hand" { (icons::lock()) } }
             }
-            p.handle { "@" (a.username) "@" (ctx.core.urls.host())
+            p.handle {
+                @if let Some((_, remote_host)) = a.username.split_once('@') {
+                    "@" (a.username)
+                    span.pill title="This person is on another server; their posts that reached this one are shown here." { "on " (remote_host) }
+                } @else {
+                    "@" (a.username) "@" (ctx.core.urls.host())
+                }
                 @if rel.followed_by { span.pill { "Follows you" } }
                 @if a.role != crate::domain::Role::User { span.pill { (a.role.as_str()) } }
             }
@@ -658,6 +664,7 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
         (heading("Administration"))
         @if let Some(n) = &a.notice { (notice(n)) }
         p { a href="/admin/search" { "Search index and trends →" } }
+        @if is_admin { p { a href="/admin/federation" { "Federation: servers, deliveries and blocks →" } } }
         @if is_admin {
             section.settings-section #instance {
                 h2 { "Instance" }

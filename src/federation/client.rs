@@ -1,0 +1,351 @@
+//! The one outbound HTTP client of federation: every fetch and delivery goes through here.
+//! It refuses loopback, private, link-local and other internal addresses (checked on the
+//! addresses a name resolves to, on every redirect too, so a peer cannot point us at the
+//! machines behind us), caps sizes, redirects and time, and names the instance in its
+//! User-Agent. `allow_private_addresses` lifts the address check for tests and development.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use crate::config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("not an address we fetch: {0}")]
+    Refused(String),
+    #[error("the peer answered {0}")]
+    Status(u16),
+    #[error("the answer is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("could not reach the peer: {0}")]
+    Network(String),
+    #[error("the answer is not the JSON expected: {0}")]
+    Malformed(String),
+}
+
+impl FetchError {
+    /// Whether trying again later may help (network trouble, 5xx, 429).
+    pub fn retryable(&self) -> bool {
+        match self {
+            FetchError::Network(_) => true,
+            FetchError::Status(s) => *s >= 500 || *s == 429 || *s == 408,
+            _ => false,
+        }
+    }
+}
+
+/// What a signature covers, handed to the signer for each request.
+pub struct ToSign<'a> {
+    pub method: &'a str,
+    pub url: &'a Url,
+    /// host[:port] as sent in the Host header.
+    pub host: String,
+    pub path_and_query: String,
+    pub body: Option<&'a [u8]>,
+}
+
+/// Signs a request: answers the headers to add (Date, Digest, Signature…).
+pub type Signer<'a> = &'a (dyn Fn(&ToSign<'_>) -> Result<Vec<(String, String)>, String> + Sync);
+
+/// Whether an address may be contacted when internal ones are not allowed.
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_documentation()
+                || v4.is_multicast()
+                || o[0] == 0
+                // 100.64.0.0/10, carrier-grade NAT
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                // 192.0.0.0/24 protocol assignments, 198.18.0.0/15 benchmarking
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                // fc00::/7 unique local, fe80::/10 link-local, 2001:db8::/32 documentation
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
+                || (s[0] == 0x2001 && s[1] == 0x0db8)
+                // 64:ff9b::/96 NAT64 can reach internal IPv4 space
+                || (s[0] == 0x64 && s[1] == 0xff9b))
+        }
+    }
+}
+
+/// Resolves names and drops every address the guard refuses: the connection can only go
+/// to what is left, so a name that resolves to 127.0.0.1 fails instead of being fetched.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| allow_private || is_public(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!("{host} has no address we may contact").into());
+            }
+            Ok(Box::new(addrs.into_iter()) as Addrs)
+        })
+    }
+}
+
+/// Makes ring rustls's process-wide crypto provider (reqwest is built without one, so that
+/// aws-lc is never compiled). Idempotent.
+pub fn install_crypto() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    allow_private: bool,
+    fetch_bytes: usize,
+}
+
+impl Client {
+    pub fn new(cfg: &config::Federation, public_url: &str) -> anyhow::Result<Client> {
+        install_crypto();
+        let allow_private = cfg.allow_private_addresses;
+        let max_redirects = cfg.max_redirects;
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > max_redirects {
+                attempt.error("too many redirects")
+            } else if let Err(why) = check_url(attempt.url(), allow_private) {
+                attempt.error(why)
+            } else {
+                attempt.follow()
+            }
+        });
+        let timeout = Duration::from_secs(cfg.request_timeout_secs);
+        let http = reqwest::Client::builder()
+            .user_agent(format!(
+                "weft/{} (+{public_url})",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .dns_resolver(Arc::new(GuardedResolver { allow_private }))
+            .redirect(policy)
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(5)))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(4)
+            .build()?;
+        Ok(Client {
+            http,
+            allow_private,
+            fetch_bytes: cfg.fetch_bytes,
+        })
+    }
+
+    /// Parses and checks an address before any connection.
+    pub fn url(&self, raw: &str) -> Result<Url, FetchError> {
+        let url = Url::parse(raw).map_err(|_| FetchError::Refused(raw.to_string()))?;
+        check_url(&url, self.allow_private).map_err(FetchError::Refused)?;
+        Ok(url)
+    }
+
+    /// GETs an ActivityStreams (or other JSON) document, signed when `sign` is given.
+    pub async fn get_json(
+        &self,
+        raw: &str,
+        accept: &str,
+        sign: Option<Signer<'_>>,
+    ) -> Result<(Url, serde_json::Value), FetchError> {
+        let url = self.url(raw)?;
+        let mut req = self.http.get(url.clone()).header("Accept", accept);
+        if let Some(sign) = sign {
+            for (k, v) in sign(&to_sign("GET", &url, None)).map_err(FetchError::Refused)? {
+                req = req.header(k, v);
+            }
+        }
+        let resp = req.send().await.map_err(network)?;
+        let status = resp.status();
+        let final_url = resp.url().clone();
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let body = read_capped(resp, self.fetch_bytes).await?;
+        let json =
+            serde_json::from_slice(&body).map_err(|e| FetchError::Malformed(e.to_string()))?;
+        Ok((final_url, json))
+    }
+
+    /// POSTs a signed activity to an inbox.
+    pub async fn post_activity(
+        &self,
+        inbox: &str,
+        body: Vec<u8>,
+        sign: Signer<'_>,
+    ) -> Result<(), FetchError> {
+        let url = self.url(inbox)?;
+        let mut req = self
+            .http
+            .post(url.clone())
+            .header("Content-Type", "application/activity+json")
+            .header("Accept", "application/activity+json");
+        for (k, v) in sign(&to_sign("POST", &url, Some(&body))).map_err(FetchError::Refused)? {
+            req = req.header(k, v);
+        }
+        let resp = req.body(body).send().await.map_err(network)?;
+        let status = resp.status();
+        // The answer is not needed; reading a little lets the connection be reused.
+        let _ = read_capped(resp, 64 * 1024).await;
+        if status.is_success() {
+            Ok(())
+        } else {
+            Err(FetchError::Status(status.as_u16()))
+        }
+    }
+}
+
+fn to_sign<'a>(method: &'a str, url: &'a Url, body: Option<&'a [u8]>) -> ToSign<'a> {
+    let host = match (url.host_str(), url.port()) {
+        (Some(h), Some(p)) => format!("{h}:{p}"),
+        (Some(h), None) => h.to_string(),
+        _ => String::new(),
+    };
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    ToSign {
+        method,
+        url,
+        host,
+        path_and_query,
+        body,
+    }
+}
+
+fn network(e: reqwest::Error) -> FetchError {
+    // Without the URL: it may carry what a peer made up, and the log has it already.
+    FetchError::Network(e.without_url().to_string())
+}
+
+async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, FetchError> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(FetchError::TooLarge(cap));
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(network)? {
+        if out.len() + chunk.len() > cap {
+            return Err(FetchError::TooLarge(cap));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The scheme and literal-address rules (names are checked when they resolve).
+fn check_url(url: &Url, allow_private: bool) -> Result<(), String> {
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_private => {}
+        s => return Err(format!("{s}: only https is fetched")),
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("addresses with credentials are not fetched".into());
+    }
+    match url.host() {
+        None => Err("no host".into()),
+        Some(url::Host::Ipv4(ip)) if !allow_private && !is_public(IpAddr::V4(ip)) => {
+            Err(format!("{ip} is an internal address"))
+        }
+        Some(url::Host::Ipv6(ip)) if !allow_private && !is_public(IpAddr::V6(ip)) => {
+            Err(format!("{ip} is an internal address"))
+        }
+        Some(url::Host::Domain(d))
+            if !allow_private && (d == "localhost" || d.ends_with(".localhost")) =>
+        {
+            Err(format!("{d} is this machine"))
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_addresses_are_refused() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "224.0.0.1",
+            "64:ff9b::a00:1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(!is_public(ip), "{ip} must be refused");
+        }
+        for ip in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "1.1.1.1",
+        ] {
+            let ip: IpAddr = ip.parse().unwrap();
+            assert!(is_public(ip), "{ip} must be allowed");
+        }
+    }
+
+    #[test]
+    fn urls_are_checked_before_any_connection() {
+        let ok = |u: &str, p: bool| check_url(&Url::parse(u).unwrap(), p).is_ok();
+        assert!(ok("https://social.example/users/a", false));
+        assert!(!ok("http://social.example/users/a", false));
+        assert!(!ok("https://127.0.0.1/x", false));
+        assert!(!ok("https://[::1]/x", false));
+        assert!(!ok("https://localhost:8080/x", false));
+        assert!(!ok("https://u:p@social.example/x", false));
+        assert!(!ok("file:///etc/passwd", true));
+        assert!(ok("http://localhost:7001/users/a", true));
+        assert!(ok("http://127.0.0.1:7001/users/a", true));
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_loopback_are_refused() {
+        let cfg = config::Federation::default();
+        let client = Client::new(&cfg, "https://here.example").unwrap();
+        // "localhost." (with the root dot) is not caught by the name rule; the resolver
+        // must drop its loopback addresses.
+        let err = client
+            .get_json("https://localhost./x", "application/json", None)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, FetchError::Network(_) | FetchError::Refused(_)),
+            "{err:?}"
+        );
+    }
+}

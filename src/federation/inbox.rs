@@ -1,0 +1,196 @@
+//! Inboxes. A delivery is read (up to `federation.inbox_bytes`), its HTTP signature checked
+//! against the sender's key (fetched once more if it fails, since keys rotate), the signer
+//! matched with the activity's actor, and the activity stored durably before the 202: a
+//! crash after the answer loses nothing, and a redelivery is acknowledged without being
+//! acted on twice. Workers act on it later (`receive`).
+
+use std::time::{Duration, SystemTime};
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use futures_util::StreamExt;
+
+use super::signatures::{self, IncomingRequest, SigError};
+use super::{Federation, domain_of, routes::json_error};
+use crate::error::{AppError, AppResult};
+use crate::service::Core;
+use crate::service::federation as fed_service;
+use crate::store::federation::ActorRow;
+
+type Fed = web::Data<std::sync::Arc<Federation>>;
+
+pub async fn shared_inbox(
+    fed: Fed,
+    core: web::Data<Core>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> HttpResponse {
+    handle(&fed, &core, &req, body, None).await
+}
+
+pub async fn inbox(
+    fed: Fed,
+    core: web::Data<Core>,
+    req: HttpRequest,
+    body: web::Payload,
+    name: web::Path<String>,
+) -> HttpResponse {
+    handle(&fed, &core, &req, body, Some(name.into_inner())).await
+}
+
+async fn handle(
+    fed: &Federation,
+    core: &Core,
+    req: &HttpRequest,
+    body: web::Payload,
+    owner: Option<String>,
+) -> HttpResponse {
+    match receive(fed, core, req, body, owner).await {
+        Ok(()) => HttpResponse::Accepted().finish(),
+        Err(e) => json_error(e),
+    }
+}
+
+async fn read_body(mut body: web::Payload, cap: usize) -> AppResult<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|_| AppError::invalid("The body could not be read."))?;
+        if out.len() + chunk.len() > cap {
+            return Err(AppError::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+async fn receive(
+    fed: &Federation,
+    core: &Core,
+    req: &HttpRequest,
+    body: web::Payload,
+    owner: Option<String>,
+) -> AppResult<()> {
+    if let Some(name) = &owner {
+        // An inbox of someone who does not exist here takes nothing.
+        let a = crate::service::accounts::find_by_username(core, name).await?;
+        if a.username.contains('@') {
+            return Err(AppError::NotFound);
+        }
+    }
+    let body = read_body(body, fed.config().inbox_bytes).await?;
+    let signer = verify(fed, core, req, &body).await?;
+    let activity: serde_json::Value =
+        serde_json::from_slice(&body).map_err(|_| AppError::invalid("The body is not JSON."))?;
+    let kind = activity.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    let actor = activity
+        .get("actor")
+        .and_then(|a| a.as_str().or_else(|| a.get("id").and_then(|i| i.as_str())))
+        .ok_or_else(|| AppError::invalid("The activity has no actor."))?;
+    if actor != signer.uri {
+        // Someone else's activity: only a Delete relayed by a server about its own people
+        // is taken (the signer must be on the actor's server), as Mastodon allows.
+        let same_server = domain_of(actor).is_some_and(|d| d == signer.domain);
+        if !(kind == "Delete" && same_server) {
+            return Err(AppError::forbidden(
+                "The request is signed by someone other than the activity's actor.",
+            ));
+        }
+    }
+    let id = activity
+        .get("id")
+        .and_then(|i| i.as_str())
+        .filter(|i| domain_of(i).is_some_and(|d| d == signer.domain))
+        .map(str::to_string)
+        // An activity without an id of its own server is deduplicated by its contents.
+        .unwrap_or_else(|| {
+            use sha2::Digest;
+            let h = sha2::Sha256::digest(&body);
+            format!(
+                "sha256:{}",
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, h)
+            )
+        });
+    // It answered us, so it is up again: deliveries to it resume.
+    let _ = fed_service::record_delivery(core, signer.domain.clone(), true, i64::MAX).await;
+    let text = String::from_utf8(body).map_err(|_| AppError::invalid("The body is not UTF-8."))?;
+    fed_service::accept_inbound(core, id, text, signer.uri).await?;
+    Ok(())
+}
+
+/// Checks a request's HTTP signature; answers the signing actor. 401 for a signature that
+/// cannot be checked (peers that try RFC 9421 first fall back on a 4xx), 403 for a blocked
+/// server.
+pub async fn verify(
+    fed: &Federation,
+    core: &Core,
+    req: &HttpRequest,
+    body: &[u8],
+) -> AppResult<ActorRow> {
+    let headers: Vec<(String, String)> = req
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    let mut pairs: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let host_header;
+    if !pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        host_header = req.connection_info().host().to_string();
+        pairs.push(("host", host_header.as_str()));
+    }
+    let path = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| req.path().to_string());
+    let scheme = if fed.ids.base().starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    let method = req.method().as_str().to_string();
+    let incoming = IncomingRequest {
+        method: &method,
+        scheme,
+        path_with_query: &path,
+        headers: &pairs,
+        body,
+    };
+    let sig = signatures::parse_request_signature(&incoming).map_err(unauthorized)?;
+    let key_id = sig.key_id().to_string();
+    let domain = domain_of(&key_id).ok_or_else(|| unauthorized(SigError::BadSignature))?;
+    if fed_service::domain_block(core, domain).await? >= 2 {
+        return Err(AppError::forbidden("This server is blocked here."));
+    }
+    let skew = Duration::from_secs(fed.config().signature_skew_secs);
+    let now = SystemTime::now();
+    let first = fed
+        .key(core, &key_id, false)
+        .await
+        .map_err(|_| AppError::Unauthorized)?;
+    let check = |key: &signatures::PublicKey| sig.verify(&incoming, key, now, skew);
+    let failure = match &first {
+        Some((key, actor)) => match check(key) {
+            Ok(()) => return Ok(actor.clone()),
+            Err(e) => e,
+        },
+        None => SigError::BadSignature,
+    };
+    // Only a wrong signature can be cured by a fresh key; a stale date or bad digest cannot.
+    if (matches!(failure, SigError::BadSignature) || first.is_none())
+        && let Some((key, actor)) = fed
+            .key(core, &key_id, true)
+            .await
+            .map_err(|_| AppError::Unauthorized)?
+        && check(&key).is_ok()
+    {
+        return Ok(actor);
+    }
+    tracing::info!("refused a request signed by {key_id}: {failure}");
+    Err(unauthorized(failure))
+}
+
+fn unauthorized(_e: SigError) -> AppError {
+    AppError::Unauthorized
+}

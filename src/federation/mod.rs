@@ -1,0 +1,333 @@
+//! The ActivityPub adapter: weft as other servers see it. `routes` serves WebFinger, NodeInfo,
+//! actors, collections and posts; `inbox` verifies signed deliveries and stores them before
+//! answering; `receive` acts on them through the services; `publish` turns local events into
+//! signed deliveries; `client` is the one outbound HTTP client (SSRF guard, size and time
+//! caps); `signatures` is HTTP signing and checking (draft-cavage and RFC 9421, ring);
+//! `protocol` the wire types; `render` our JSON; `html` sanitising and text conversion.
+//! Nothing here touches SQL: everything goes through `service::federation`.
+
+pub mod client;
+pub mod html;
+pub mod inbox;
+pub mod protocol;
+pub mod publish;
+pub mod receive;
+pub mod render;
+pub mod routes;
+pub mod signatures;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::config;
+use crate::domain::AccountId;
+use crate::error::{AppError, AppResult};
+use crate::jobs::Failure;
+use crate::service::Core;
+use crate::service::federation::{
+    self as fed_service, BoxFuture, Delivery, Federator, Outbound, RemoteActor, Resolved,
+};
+use crate::store::federation::ActorRow;
+use client::{Client, FetchError};
+use render::Ids;
+use signatures::{PublicKey, Signer};
+
+/// Accept header for ActivityStreams fetches, as Mastodon sends it.
+pub const ACCEPT_AS: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+
+pub struct Federation {
+    pub ids: Ids,
+    pub client: Client,
+    cfg: config::Federation,
+    /// Parsed private keys of local accounts (0 is the instance actor).
+    signers: Mutex<HashMap<i64, Arc<Signer>>>,
+    /// Parsed public keys of remote actors by key id, with the actor row they came from.
+    keys: Mutex<HashMap<String, (Arc<PublicKey>, ActorRow)>>,
+    /// When each key id was last refetched after a failed check (bounded by
+    /// `key_refetch_secs`, so a forged flood cannot make us hammer a peer).
+    refetched: Mutex<HashMap<String, Instant>>,
+}
+
+/// New key pair (private PKCS#8 PEM, public SPKI PEM), for the services' lazy key making.
+pub fn make_keys() -> anyhow::Result<(String, String)> {
+    let k = signatures::generate_keypair().map_err(|e| anyhow::anyhow!("making a key: {e}"))?;
+    Ok((k.private_pem, k.public_pem))
+}
+
+impl Federation {
+    pub fn new(core: &Core) -> anyhow::Result<Arc<Federation>> {
+        let cfg = core.config.federation.clone();
+        if cfg.allow_private_addresses {
+            tracing::warn!(
+                "federation.allow_private_addresses is on: this instance will fetch from and \
+                 deliver to loopback and private addresses over plain http. Development and \
+                 tests only; never in production."
+            );
+        }
+        Ok(Arc::new(Federation {
+            ids: Ids::new(core.urls.clone()),
+            client: Client::new(&cfg, core.urls.base())?,
+            cfg,
+            signers: Mutex::default(),
+            keys: Mutex::default(),
+            refetched: Mutex::default(),
+        }))
+    }
+
+    pub fn config(&self) -> &config::Federation {
+        &self.cfg
+    }
+
+    pub async fn account_keys(&self, core: &Core, id: AccountId) -> AppResult<(String, String)> {
+        fed_service::account_key(core, id, make_keys).await
+    }
+
+    pub async fn instance_keys(&self, core: &Core) -> AppResult<(String, String)> {
+        fed_service::instance_key(core, make_keys).await
+    }
+
+    /// The signer of a local account (0: the instance actor), parsed once.
+    pub async fn signer(&self, core: &Core, account: i64) -> AppResult<Arc<Signer>> {
+        if let Some(s) = self
+            .signers
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&account).cloned())
+        {
+            return Ok(s);
+        }
+        let (private, key_id) = if account == 0 {
+            (self.instance_keys(core).await?.0, self.ids.instance_key())
+        } else {
+            let a = crate::service::accounts::find_by_id(core, AccountId(account)).await?;
+            let (private, _) = self.account_keys(core, a.id).await?;
+            (private, self.ids.key(&a.username))
+        };
+        let signer = tokio::task::spawn_blocking(move || Signer::from_pem(&private, &key_id))
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(|e| AppError::Internal(anyhow::anyhow!("loading a signing key: {e}")))?;
+        let signer = Arc::new(signer);
+        if let Ok(mut m) = self.signers.lock() {
+            m.insert(account, signer.clone());
+        }
+        Ok(signer)
+    }
+
+    /// GETs a document from another server, signed by the instance actor.
+    pub async fn fetch(&self, core: &Core, url: &str) -> Result<serde_json::Value, FetchError> {
+        let signer = self
+            .signer(core, 0)
+            .await
+            .map_err(|e| FetchError::Refused(format!("no instance key: {e}")))?;
+        let sign = move |t: &client::ToSign<'_>| -> Result<Vec<(String, String)>, String> {
+            signer
+                .sign_cavage(t.method, t.url.as_str(), t.body, SystemTime::now())
+                .map(|h| {
+                    h.to_pairs()
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), v))
+                        .collect()
+                })
+                .map_err(|e| e.to_string())
+        };
+        let (_, json) = self.client.get_json(url, ACCEPT_AS, Some(&sign)).await?;
+        Ok(json)
+    }
+
+    /// A remote actor, from the database unless missing, stale or `refresh`; fetched and
+    /// stored otherwise. Refuses actors of suspended domains.
+    pub async fn actor(&self, core: &Core, uri: &str, refresh: bool) -> AppResult<ActorRow> {
+        let domain = domain_of(uri).ok_or(AppError::NotFound)?;
+        if domain.eq_ignore_ascii_case(self.ids.host()) {
+            return Err(AppError::NotFound);
+        }
+        if fed_service::domain_block(core, domain.clone()).await? >= 2 {
+            return Err(AppError::forbidden("That server is blocked here."));
+        }
+        let known = fed_service::actor_by_uri(core, uri.to_string()).await?;
+        let stale_after = self.cfg.actor_refresh_secs as i64;
+        if let Some(a) = &known
+            && !refresh
+            && crate::domain::now_secs() - a.fetched_at < stale_after
+        {
+            return Ok(a.clone());
+        }
+        let doc = match self.fetch(core, uri).await {
+            Ok(d) => d,
+            // A stale copy beats nothing when the peer is down for a moment.
+            Err(e) => {
+                return known.ok_or_else(|| {
+                    tracing::info!("fetching actor {uri}: {e}");
+                    AppError::NotFound
+                });
+            }
+        };
+        let parsed = parse_actor(&doc, uri)?;
+        let id = fed_service::upsert_actor(core, parsed).await?;
+        fed_service::actor(core, id)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// The public key behind a key id, and its actor: cached, else from the database, else
+    /// fetched. `refetch` forces a fresh copy (a key may have rotated), at most once per
+    /// `key_refetch_secs` per key.
+    pub async fn key(
+        &self,
+        core: &Core,
+        key_id: &str,
+        refetch: bool,
+    ) -> AppResult<Option<(Arc<PublicKey>, ActorRow)>> {
+        if refetch {
+            let now = Instant::now();
+            let bound = Duration::from_secs(self.cfg.key_refetch_secs);
+            let mut r = self
+                .refetched
+                .lock()
+                .map_err(|_| AppError::Internal(anyhow::anyhow!("key refetch lock")))?;
+            if r.get(key_id)
+                .is_some_and(|t| now.duration_since(*t) < bound)
+            {
+                return Ok(None);
+            }
+            if r.len() > 10_000 {
+                r.retain(|_, t| now.duration_since(*t) < bound);
+            }
+            r.insert(key_id.to_string(), now);
+        } else if let Some(hit) = self.keys.lock().ok().and_then(|m| m.get(key_id).cloned()) {
+            return Ok(Some(hit));
+        }
+        let actor = match (
+            refetch,
+            fed_service::actor_by_key_id(core, key_id.to_string()).await?,
+        ) {
+            (false, Some(a)) => a,
+            (_, known) => {
+                // The key id is the actor's id with a fragment (Mastodon, GoToSocial) or a
+                // path below it; the actor document names the key it uses.
+                let uri = known
+                    .map(|a| a.uri)
+                    .unwrap_or_else(|| key_id.split('#').next().unwrap_or(key_id).to_string());
+                let a = self.actor(core, &uri, true).await?;
+                if a.key_id != key_id {
+                    return Ok(None);
+                }
+                a
+            }
+        };
+        let key = PublicKey::from_pem(&actor.public_key)
+            .map_err(|e| AppError::invalid(format!("the actor's key cannot be read: {e}")))?;
+        let hit = (Arc::new(key), actor);
+        if let Ok(mut m) = self.keys.lock() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(key_id.to_string(), hit.clone());
+        }
+        Ok(Some(hit))
+    }
+
+    /// In secure mode, GETs of actors and posts must be signed by someone we can check.
+    pub async fn check_fetch(&self, core: &Core, req: &actix_web::HttpRequest) -> AppResult<()> {
+        if !self.cfg.secure_mode {
+            return Ok(());
+        }
+        inbox::verify(self, core, req, &[]).await.map(|_| ())
+    }
+}
+
+/// host[:port] of a URL, lowercase.
+pub fn domain_of(uri: &str) -> Option<String> {
+    let u = url::Url::parse(uri).ok()?;
+    let host = u.host_str()?.to_ascii_lowercase();
+    Some(match u.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host,
+    })
+}
+
+/// Reads an actor document into what the services store; the document must be the actor
+/// it claims to be (its id is the address it was fetched from, on the same host).
+pub fn parse_actor(doc: &serde_json::Value, fetched: &str) -> AppResult<RemoteActor> {
+    let actor: protocol::Actor = serde_json::from_value(doc.clone())
+        .map_err(|_| AppError::invalid("That address does not hold an ActivityPub actor."))?;
+    let domain = domain_of(&actor.id).ok_or(AppError::NotFound)?;
+    if domain_of(fetched).as_deref() != Some(domain.as_str()) {
+        return Err(AppError::invalid("The actor's id is on another server."));
+    }
+    let inbox = actor.inbox.clone().ok_or(AppError::NotFound)?;
+    let key = actor.public_key.clone().unwrap_or_default();
+    let pem = key.public_key_pem.clone().ok_or(AppError::NotFound)?;
+    let key_id = key
+        .id
+        .clone()
+        .unwrap_or_else(|| format!("{}#main-key", actor.id));
+    let name = actor
+        .preferred_username
+        .clone()
+        .filter(|n| !n.is_empty() && n.len() <= 64 && !n.contains(['@', '/', ' ']))
+        .ok_or_else(|| AppError::invalid("The actor has no usable username."))?;
+    let fields = actor
+        .fields()
+        .take(8)
+        .map(|(k, v)| (clip(&html::to_text(k), 100), clip(&html::to_text(v), 500)))
+        .collect();
+    Ok(RemoteActor {
+        handle: format!("{name}@{domain}").to_ascii_lowercase(),
+        uri: actor.id.clone(),
+        domain,
+        inbox,
+        shared_inbox: actor.shared_inbox().map(str::to_string),
+        followers_uri: actor.followers.clone(),
+        url: actor.profile_url().map(str::to_string),
+        key_id,
+        public_key: pem,
+        kind: actor.kind.as_str().to_string(),
+        display_name: clip(&html::to_text(actor.name.as_deref().unwrap_or("")), 100),
+        bio: clip(&html::to_text(actor.summary.as_deref().unwrap_or("")), 5000),
+        fields,
+        locked: actor.manually_approves_followers.unwrap_or(false),
+    })
+}
+
+fn clip(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// The adapter as the services see it (their `Federator` seam).
+pub struct Handle(pub Arc<Federation>);
+
+impl Federator for Handle {
+    fn publish(&self, core: Core, event: Outbound) -> BoxFuture<Result<Vec<Delivery>, Failure>> {
+        let f = self.0.clone();
+        Box::pin(async move { publish::publish(&f, &core, event).await })
+    }
+
+    fn deliver(
+        &self,
+        core: Core,
+        inbox: String,
+        activity: String,
+        signer: i64,
+    ) -> BoxFuture<Result<(), Failure>> {
+        let f = self.0.clone();
+        Box::pin(async move { publish::deliver(&f, &core, &inbox, activity, signer).await })
+    }
+
+    fn receive(
+        &self,
+        core: Core,
+        activity: String,
+        signer: String,
+    ) -> BoxFuture<Result<(), Failure>> {
+        let f = self.0.clone();
+        Box::pin(async move { receive::receive(&f, &core, &activity, &signer).await })
+    }
+
+    fn resolve(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Resolved>>> {
+        let f = self.0.clone();
+        Box::pin(async move { receive::resolve(&f, &core, &query).await })
+    }
+}

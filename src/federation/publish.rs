@@ -1,0 +1,419 @@
+//! Local events as activities for other servers, and their delivery. `publish` decides who
+//! hears of an event (one delivery per shared inbox), `deliver` signs and sends one; the
+//! job queue retries failures with backoff for `federation.delivery_hours` and a server
+//! that has failed for `unavailable_after_hours` is skipped until it is heard from again.
+
+use std::time::SystemTime;
+
+use serde_json::{Value, json};
+
+use super::Federation;
+use super::client::FetchError;
+use super::render::{self, PUBLIC};
+use crate::domain::{AccountId, PostId, Visibility};
+use crate::error::{AppError, AppResult};
+use crate::jobs::Failure;
+use crate::service::Core;
+use crate::service::federation::{self as fed_service, Delivery, Outbound};
+
+fn retry(e: AppError) -> Failure {
+    Failure::retry(format!("{e:#}"))
+}
+
+async fn username(core: &Core, id: i64) -> AppResult<String> {
+    Ok(crate::service::accounts::find_by_id(core, AccountId(id))
+        .await?
+        .username)
+}
+
+async fn inbox_of(core: &Core, id: i64) -> AppResult<Option<String>> {
+    Ok(fed_service::actor(core, AccountId(id))
+        .await?
+        .map(|a| a.inbox))
+}
+
+async fn remote_uri(core: &Core, id: i64) -> AppResult<Option<String>> {
+    Ok(fed_service::actor(core, AccountId(id))
+        .await?
+        .map(|a| a.uri))
+}
+
+fn one(inbox: String, activity: &Value, signer: i64) -> Vec<Delivery> {
+    vec![Delivery {
+        inbox,
+        activity: activity.to_string(),
+        signer,
+    }]
+}
+
+fn to_all(inboxes: Vec<String>, activity: &Value, signer: i64) -> Vec<Delivery> {
+    let body = activity.to_string();
+    let mut inboxes = inboxes;
+    inboxes.sort();
+    inboxes.dedup();
+    inboxes
+        .into_iter()
+        .map(|inbox| Delivery {
+            inbox,
+            activity: body.clone(),
+            signer,
+        })
+        .collect()
+}
+
+/// Where a post goes: the author's remote followers (unless it is for mentioned people
+/// only) and every remote person it addresses.
+async fn post_inboxes(core: &Core, w: &fed_service::WirePost) -> AppResult<Vec<String>> {
+    let mut inboxes = Vec::new();
+    if w.post.visibility != Visibility::Mentioned {
+        inboxes = fed_service::follower_inboxes(core, w.post.author.id).await?;
+    }
+    for a in fed_service::remote_mentions(core, w.post.id).await? {
+        inboxes.push(a.shared_inbox.unwrap_or(a.inbox));
+    }
+    Ok(inboxes)
+}
+
+pub async fn publish(
+    fed: &Federation,
+    core: &Core,
+    event: Outbound,
+) -> Result<Vec<Delivery>, Failure> {
+    build(fed, core, event).await.map_err(retry)
+}
+
+async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<Delivery>> {
+    let ids = &fed.ids;
+    match event {
+        Outbound::PostCreated { post } => post_activity(fed, core, PostId(post), false).await,
+        Outbound::PostUpdated { post } => post_activity(fed, core, PostId(post), true).await,
+        Outbound::PostDeleted {
+            post,
+            author,
+            inboxes,
+        } => {
+            if inboxes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let name = username(core, author).await?;
+            let note_id = ids.note(&name, PostId(post));
+            let activity = render::activity(
+                &format!("{note_id}#delete"),
+                "Delete",
+                &ids.actor(&name),
+                json!({"id": note_id, "type": "Tombstone"}),
+                &[PUBLIC.to_string()],
+                &[],
+            );
+            Ok(to_all(inboxes, &activity, author))
+        }
+        Outbound::Follow {
+            follower,
+            followee,
+            activity,
+        } => follow(fed, core, follower, followee, &activity, false).await,
+        Outbound::Unfollow {
+            follower,
+            followee,
+            activity,
+        } => follow(fed, core, follower, followee, &activity, true).await,
+        Outbound::AcceptFollow {
+            follower,
+            followee,
+            activity,
+        } => answer_follow(fed, core, "Accept", follower, followee, &activity).await,
+        Outbound::RejectFollow {
+            follower,
+            followee,
+            activity,
+        } => answer_follow(fed, core, "Reject", follower, followee, &activity).await,
+        Outbound::Like { account, post, on } => {
+            let Some(w) = fed_service::wire_post(core, PostId(post)).await? else {
+                return Ok(Vec::new());
+            };
+            let Some(author) = fed_service::actor(core, w.post.author.id).await? else {
+                return Ok(Vec::new());
+            };
+            let Some(object) = fed_service::post_uri(core, PostId(post))
+                .await?
+                .and_then(|(u, _)| u)
+            else {
+                return Ok(Vec::new());
+            };
+            let me = ids.actor(&username(core, account).await?);
+            let like_id = format!("{me}#likes/{post}");
+            let like = json!({"id": like_id, "type": "Like", "actor": me, "object": object});
+            let doc = if on {
+                let mut l = like;
+                l["@context"] = render::context();
+                l
+            } else {
+                render::activity(
+                    &format!("{like_id}/undo"),
+                    "Undo",
+                    &me,
+                    like,
+                    std::slice::from_ref(&author.uri),
+                    &[],
+                )
+            };
+            Ok(one(
+                author.shared_inbox.unwrap_or(author.inbox),
+                &doc,
+                account,
+            ))
+        }
+        Outbound::Announce {
+            account,
+            post,
+            repost,
+            on,
+        } => {
+            let Some(w) = fed_service::wire_post(core, PostId(post)).await? else {
+                return Ok(Vec::new());
+            };
+            let object = match fed_service::post_uri(core, PostId(post))
+                .await?
+                .and_then(|(u, _)| u)
+            {
+                Some(u) => u,
+                None => ids.note(&w.post.author.username, w.post.id),
+            };
+            let name = username(core, account).await?;
+            let me = ids.actor(&name);
+            let mut inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
+            let author = fed_service::actor(core, w.post.author.id).await?;
+            if let Some(a) = &author {
+                inboxes.push(a.shared_inbox.clone().unwrap_or(a.inbox.clone()));
+            }
+            if inboxes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let announce_id = format!("{}/activity", ids.note(&name, PostId(repost)));
+            let mut cc = vec![ids.followers(&name)];
+            if let Some(a) = &author {
+                cc.push(a.uri.clone());
+            }
+            let announce = render::activity(
+                &announce_id,
+                "Announce",
+                &me,
+                Value::String(object),
+                &[PUBLIC.to_string()],
+                &cc,
+            );
+            let doc = if on {
+                announce
+            } else {
+                let mut inner = announce;
+                strip_context(&mut inner);
+                render::activity(
+                    &format!("{announce_id}#undo"),
+                    "Undo",
+                    &me,
+                    inner,
+                    &[PUBLIC.to_string()],
+                    &cc,
+                )
+            };
+            Ok(to_all(inboxes, &doc, account))
+        }
+        Outbound::ProfileUpdated { account } => {
+            let inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
+            if inboxes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let a = crate::service::accounts::find_by_id(core, AccountId(account)).await?;
+            let (_, public) = fed.account_keys(core, a.id).await?;
+            let bio = super::html::from_text(&a.bio, &|_, _| None, &|t| ids.tag(t));
+            let mut actor = render::actor(ids, &a, &public, &bio);
+            strip_context(&mut actor);
+            let me = ids.actor(&a.username);
+            let doc = render::activity(
+                &format!("{me}#updates/{}", crate::domain::now_secs()),
+                "Update",
+                &me,
+                actor,
+                &[PUBLIC.to_string()],
+                &[ids.followers(&a.username)],
+            );
+            Ok(to_all(inboxes, &doc, account))
+        }
+    }
+}
+
+/// Create (or Update) of a local post, to everyone it concerns.
+async fn post_activity(
+    fed: &Federation,
+    core: &Core,
+    post: PostId,
+    update: bool,
+) -> AppResult<Vec<Delivery>> {
+    let ids = &fed.ids;
+    let Some(w) = fed_service::wire_post(core, post).await? else {
+        return Ok(Vec::new());
+    };
+    if w.remote || w.post.deleted {
+        return Ok(Vec::new());
+    }
+    let inboxes = post_inboxes(core, &w).await?;
+    if inboxes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let note = render::note(ids, &w);
+    let (to, cc) = render::addressing(ids, &w);
+    let author = &w.post.author.username;
+    let note_id = ids.note(author, w.post.id);
+    let mut activity = if update {
+        let at = w.post.edited_at.unwrap_or_else(crate::domain::now_secs);
+        let mut a = render::activity(
+            &format!("{note_id}#updates/{at}"),
+            "Update",
+            &ids.actor(author),
+            note,
+            &to,
+            &cc,
+        );
+        a["published"] = json!(render::rfc3339(at));
+        a
+    } else {
+        render::activity(
+            &format!("{note_id}/activity"),
+            "Create",
+            &ids.actor(author),
+            note,
+            &to,
+            &cc,
+        )
+    };
+    if !update {
+        activity["published"] = json!(render::rfc3339(w.post.created_at));
+    }
+    Ok(to_all(inboxes, &activity, w.post.author.id.0))
+}
+
+/// A Follow of a remote person, or its Undo.
+async fn follow(
+    fed: &Federation,
+    core: &Core,
+    follower: i64,
+    followee: i64,
+    activity: &str,
+    undo: bool,
+) -> AppResult<Vec<Delivery>> {
+    let (Some(inbox), Some(target)) = (
+        inbox_of(core, followee).await?,
+        remote_uri(core, followee).await?,
+    ) else {
+        return Ok(Vec::new());
+    };
+    let me = fed.ids.actor(&username(core, follower).await?);
+    let mut doc = follow_doc(activity, &me, &target);
+    if undo {
+        strip_context(&mut doc);
+        doc = render::activity(
+            &format!("{activity}#undo"),
+            "Undo",
+            &me,
+            doc,
+            &[target],
+            &[],
+        );
+    }
+    Ok(one(inbox, &doc, follower))
+}
+
+fn follow_doc(id: &str, actor: &str, object: &str) -> Value {
+    json!({
+        "@context": render::context(),
+        "id": id,
+        "type": "Follow",
+        "actor": actor,
+        "object": object,
+    })
+}
+
+fn strip_context(v: &mut Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.remove("@context");
+    }
+}
+
+async fn answer_follow(
+    fed: &Federation,
+    core: &Core,
+    kind: &str,
+    follower: i64,
+    followee: i64,
+    activity: &str,
+) -> AppResult<Vec<Delivery>> {
+    let Some(remote) = fed_service::actor(core, AccountId(follower)).await? else {
+        return Ok(Vec::new());
+    };
+    let me = fed.ids.actor(&username(core, followee).await?);
+    let mut follow = follow_doc(activity, &remote.uri, &me);
+    strip_context(&mut follow);
+    let doc = render::activity(
+        &format!("{me}#{}s/{}", kind.to_ascii_lowercase(), core.next_id()),
+        kind,
+        &me,
+        follow,
+        std::slice::from_ref(&remote.uri),
+        &[],
+    );
+    Ok(one(remote.inbox, &doc, followee))
+}
+
+/// Signs and sends one activity. A peer that has failed every delivery for
+/// `unavailable_after_hours` is not tried (the delivery is dropped) until it is heard from.
+pub async fn deliver(
+    fed: &Federation,
+    core: &Core,
+    inbox: &str,
+    activity: String,
+    signer: i64,
+) -> Result<(), Failure> {
+    let domain = super::domain_of(inbox)
+        .ok_or_else(|| Failure::permanent(format!("not an inbox address: {inbox}")))?;
+    let unavailable_after = fed.config().unavailable_after_hours as i64 * 3600;
+    if fed_service::is_unavailable(core, domain.clone(), unavailable_after)
+        .await
+        .map_err(retry)?
+    {
+        return Err(Failure::permanent(format!(
+            "{domain} has failed every delivery for {} hours; skipped until it is heard from",
+            fed.config().unavailable_after_hours
+        )));
+    }
+    if fed_service::domain_block(core, domain.clone())
+        .await
+        .map_err(retry)?
+        >= 2
+    {
+        return Err(Failure::permanent(format!("{domain} is suspended here")));
+    }
+    let key = fed.signer(core, signer).await.map_err(retry)?;
+    let sign = move |t: &super::client::ToSign<'_>| -> Result<Vec<(String, String)>, String> {
+        key.sign_cavage(t.method, t.url.as_str(), t.body, SystemTime::now())
+            .map(|h| {
+                h.to_pairs()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    };
+    let result = fed
+        .client
+        .post_activity(inbox, activity.into_bytes(), &sign)
+        .await;
+    let ok = result.is_ok();
+    let _ = fed_service::record_delivery(core, domain, ok, unavailable_after).await;
+    match result {
+        Ok(()) => Ok(()),
+        Err(e @ FetchError::Refused(_)) => Err(Failure::permanent(e.to_string())),
+        Err(e) if e.retryable() => Err(Failure::retry(format!("{inbox}: {e}"))),
+        // A 4xx will not change by trying again (Mastodon gives up on them too).
+        Err(e) => Err(Failure::permanent(format!("{inbox}: {e}"))),
+    }
+}

@@ -1,0 +1,499 @@
+//! Federation between real instances on loopback: WebFinger, actors, follows, posts, likes,
+//! replies, edits, deletes and visibility crossing servers over real HTTP with real HTTP
+//! signatures, and forged, tampered or replayed deliveries refused.
+
+use std::future::Future;
+use std::time::{Duration, SystemTime};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use weft::federation::signatures::Signer;
+
+use crate::common::{TestApp, User};
+
+/// An instance with federation on, reachable as `localhost:PORT` (not an IP literal, which
+/// several fediverse libraries refuse).
+pub async fn fed_app() -> TestApp {
+    TestApp::with_config(|c| {
+        c.server.public_url = Some("http://localhost:0".into());
+        c.federation.enabled = true;
+        c.federation.allow_private_addresses = true;
+        c.federation.request_timeout_secs = 3;
+        // Retries come quickly in tests.
+        c.jobs.backoff_secs = 1;
+    })
+    .await
+}
+
+pub fn host(app: &TestApp) -> String {
+    format!("localhost:{}", app.addr.port())
+}
+
+pub fn actor_url(app: &TestApp, name: &str) -> String {
+    format!("http://{}/users/{name}", host(app))
+}
+
+/// Polls until `f` is true (deliveries are asynchronous), failing after 15 s.
+pub async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(15) {
+        if f().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for: {what}");
+}
+
+async fn get_json(url: &str) -> (StatusCode, Value) {
+    let r = reqwest::Client::new()
+        .get(url)
+        .header("Accept", "application/activity+json")
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// Makes `user` on `from` find `name` on `to` through search, as a person would.
+async fn look_up(user: &User, to: &TestApp, name: &str) -> String {
+    let handle = format!("{name}@{}", host(to));
+    let r = user.get(&format!("/search?q=%40{handle}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "looking up {handle}: {}",
+        r.body
+    );
+    assert_eq!(r.location(), format!("/@{handle}"));
+    handle
+}
+
+#[actix_web::test]
+async fn discovery_webfinger_nodeinfo_and_actor_documents() {
+    let app = fed_app().await;
+    let alice = app.signup("alice").await;
+    alice.say("hello fediverse").await;
+    let h = host(&app);
+    let (s, jrd) = get_json(&format!(
+        "{}/.well-known/webfinger?resource=acct:alice@{h}",
+        app.base
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(jrd["subject"], format!("acct:alice@{h}"));
+    assert_eq!(jrd["links"][0]["href"], actor_url(&app, "alice"));
+    let (s, _) = get_json(&format!(
+        "{}/.well-known/webfinger?resource=acct:nobody@{h}",
+        app.base
+    ))
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = get_json(&format!(
+        "{}/.well-known/webfinger?resource=acct:alice@elsewhere.example",
+        app.base
+    ))
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, actor) = get_json(&actor_url(&app, "alice")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(actor["type"], "Person");
+    assert_eq!(actor["preferredUsername"], "alice");
+    assert_eq!(
+        actor["inbox"],
+        format!("{}/inbox", actor_url(&app, "alice"))
+    );
+    assert_eq!(
+        actor["endpoints"]["sharedInbox"],
+        format!("http://{h}/inbox")
+    );
+    assert!(
+        actor["publicKey"]["publicKeyPem"]
+            .as_str()
+            .unwrap()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+    );
+    // The same person at the profile page's address, asked for as JSON.
+    let (s, same) = get_json(&format!("{}/@alice", app.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(same["id"], actor["id"]);
+    // ...and a browser still gets the page.
+    app.anon()
+        .get("/@alice")
+        .await
+        .assert_contains("hello fediverse");
+
+    let (s, links) = get_json(&format!("{}/.well-known/nodeinfo", app.base)).await;
+    assert_eq!(s, StatusCode::OK);
+    let href = links["links"][1]["href"]
+        .as_str()
+        .unwrap()
+        .replace(&h, &app.addr.to_string());
+    let (s, info) = get_json(&href).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(info["software"]["name"], "weft");
+    assert_eq!(info["usage"]["users"]["total"], 1);
+    assert_eq!(info["usage"]["localPosts"], 1);
+
+    // The post as a Note, public and addressed as Mastodon addresses public posts.
+    let id = alice.newest_post_id().await;
+    let (s, note) = get_json(&format!("{}/statuses/{id}", actor_url(&app, "alice"))).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(note["type"], "Note");
+    assert_eq!(
+        note["to"][0],
+        "https://www.w3.org/ns/activitystreams#Public"
+    );
+    assert_eq!(
+        note["cc"][0],
+        format!("{}/followers", actor_url(&app, "alice"))
+    );
+    assert_eq!(note["content"], "<p>hello fediverse</p>");
+
+    // A followers-only post is not served to whoever asks.
+    let private = alice
+        .create_post(&[("body", "only friends"), ("visibility", "followers")])
+        .await;
+    let (s, _) = get_json(&format!("{}/statuses/{private}", actor_url(&app, "alice"))).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn without_federation_there_is_nothing_to_find() {
+    let app = TestApp::spawn().await;
+    app.signup("alice").await;
+    let (s, _) = get_json(&format!(
+        "{}/.well-known/webfinger?resource=acct:alice@{}",
+        app.base, app.addr
+    ))
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let r = reqwest::Client::new()
+        .post(format!("{}/inbox", app.base))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn two_instances_follow_post_like_reply_edit_delete_and_unfollow() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+
+    // bob finds alice by her handle and follows her; her server accepts at once.
+    let alice_there = look_up(&bob, &a, "alice").await;
+    let r = bob.follow(&alice_there).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("alice's server to accept bob", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    let bob_here = format!("bob@{}", host(&b));
+    eventually("bob to appear as alice's follower", || async {
+        a.anon()
+            .get("/@alice/followers")
+            .await
+            .body
+            .contains(&bob_here)
+    })
+    .await;
+    alice.get("/notifications").await.assert_contains(&bob_here);
+
+    // alice posts: it reaches bob's home feed, hashtags and all.
+    let post = alice.say("Hello from A #weft").await;
+    eventually("alice's post in bob's home feed", || async {
+        bob.get("/").await.body.contains("Hello from A")
+    })
+    .await;
+    let home = bob.get("/").await;
+    home.assert_contains(&format!("href=\"/@{alice_there}\""));
+    home.assert_contains("class=\"mention hashtag\"");
+    let remote_id = *home.post_ids().first().unwrap();
+
+    // bob likes it and replies: alice sees both on her server.
+    let r = bob.post(&format!("/posts/{remote_id}/like"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the like to reach alice", || async {
+        alice.get("/notifications").await.body.contains("liked")
+    })
+    .await;
+    bob.reply(remote_id, "Hi alice, from B").await;
+    eventually("bob's reply in alice's thread", || async {
+        a.anon()
+            .get(&format!("/@alice/{post}"))
+            .await
+            .body
+            .contains("Hi alice, from B")
+    })
+    .await;
+
+    // alice edits: bob sees the new text; she deletes: it goes from bob's server.
+    let r = alice
+        .post(
+            &format!("/posts/{post}/edit"),
+            &[("body", "Hello from A, edited"), ("content_warning", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the edit to reach bob", || async {
+        bob.get("/").await.body.contains("Hello from A, edited")
+    })
+    .await;
+    let r = alice.post(&format!("/posts/{post}/delete"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the delete to reach bob", || async {
+        !bob.get("/").await.body.contains("Hello from A")
+    })
+    .await;
+
+    // bob unfollows: alice's server hears of it.
+    let r = bob.post(&format!("/@{alice_there}/unfollow"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    eventually("the unfollow to reach alice", || async {
+        !a.anon()
+            .get("/@alice/followers")
+            .await
+            .body
+            .contains(&bob_here)
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_locked_account_accepts_one_and_rejects_another_across_servers() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let r = alice
+        .post(
+            "/settings/profile",
+            &[("display_name", "Alice"), ("bio", ""), ("locked", "on")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let bob = b.signup("bob").await;
+    let carol = b.signup("carol").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    look_up(&carol, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    carol.follow(&alice_there).await;
+    let bob_here = format!("bob@{}", host(&b));
+    let carol_here = format!("carol@{}", host(&b));
+    eventually("both requests to reach alice", || async {
+        let r = alice.get("/follow_requests").await.body;
+        r.contains(&bob_here) && r.contains(&carol_here)
+    })
+    .await;
+    bob.get(&format!("/@{alice_there}"))
+        .await
+        .assert_contains("Cancel request");
+    let r = alice
+        .post(&format!("/follow_requests/{bob_here}/accept"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = alice
+        .post(&format!("/follow_requests/{carol_here}/reject"), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the accept to reach bob", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    eventually("the reject to reach carol", || async {
+        let p = carol.get(&format!("/@{alice_there}")).await.body;
+        !p.contains("Cancel request") && !p.contains("Unfollow")
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_followers_only_post_reaches_followers_only() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let carol = b.signup("carol").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    look_up(&carol, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    eventually("bob to follow alice", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    alice
+        .create_post(&[
+            ("body", "for my followers only"),
+            ("visibility", "followers"),
+        ])
+        .await;
+    alice.say("for everyone").await;
+    eventually("both posts to reach bob", || async {
+        let h = bob.get("/").await.body;
+        h.contains("for my followers only") && h.contains("for everyone")
+    })
+    .await;
+    // carol (not a follower) and visitors on B see the public post only.
+    let profile = carol.get(&format!("/@{alice_there}")).await;
+    profile.assert_contains("for everyone");
+    profile.assert_lacks("for my followers only");
+    let anon = b.anon().get(&format!("/@{alice_there}")).await;
+    anon.assert_lacks("for my followers only");
+    b.anon()
+        .get("/public")
+        .await
+        .assert_lacks("for my followers only");
+}
+
+/// A signed POST to an inbox, made by hand so that tests can break it.
+struct Forged {
+    url: String,
+    body: Vec<u8>,
+    headers: Vec<(String, String)>,
+}
+
+impl Forged {
+    fn signed(signer: &Signer, url: &str, body: &Value, now: SystemTime) -> Forged {
+        let body = serde_json::to_vec(body).unwrap();
+        let h = signer.sign_cavage("POST", url, Some(&body), now).unwrap();
+        Forged {
+            url: url.to_string(),
+            body,
+            headers: h
+                .to_pairs()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
+        }
+    }
+
+    async fn send(self) -> StatusCode {
+        let mut req = reqwest::Client::new()
+            .post(&self.url)
+            .header("Content-Type", "application/activity+json");
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        req.body(self.body).send().await.unwrap().status()
+    }
+}
+
+async fn signer_of(app: &TestApp, name: &str) -> Signer {
+    let acct = weft::service::accounts::find_by_username(&app.core, name)
+        .await
+        .unwrap();
+    let (private, _) =
+        weft::service::federation::account_key(&app.core, acct.id, weft::federation::make_keys)
+            .await
+            .unwrap();
+    Signer::from_pem(&private, &format!("{}#main-key", actor_url(app, name))).unwrap()
+}
+
+#[actix_web::test]
+async fn forged_tampered_and_replayed_deliveries_are_refused_and_nothing_is_stored() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let _bob = b.signup("bob").await;
+    let _carol = b.signup("carol").await;
+    let bob_key = signer_of(&b, "bob").await;
+    let inbox = format!("{}/users/alice/inbox", a.base);
+    let bob = actor_url(&b, "bob");
+    let note = |id: &str, actor: &str, text: &str| {
+        json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{actor}/statuses/{id}/activity"),
+            "type": "Create",
+            "actor": actor,
+            "object": {
+                "id": format!("{actor}/statuses/{id}"),
+                "type": "Note",
+                "attributedTo": actor,
+                "content": format!("<p>{text} <a href=\"{}\" class=\"u-url mention\">@alice</a></p>", actor_url(&a, "alice")),
+                "to": [actor_url(&a, "alice")],
+                "tag": [{"type": "Mention", "href": actor_url(&a, "alice"), "name": "@alice"}],
+                "published": "2026-01-01T00:00:00Z",
+            }
+        })
+    };
+    let now = SystemTime::now();
+
+    // Unsigned.
+    let r = reqwest::Client::new()
+        .post(&inbox)
+        .header("Content-Type", "application/activity+json")
+        .body(note("1", &bob, "unsigned").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // Body changed after signing.
+    let mut f = Forged::signed(&bob_key, &inbox, &note("2", &bob, "original"), now);
+    f.body = serde_json::to_vec(&note("2", &bob, "tampered")).unwrap();
+    assert_eq!(f.send().await, StatusCode::UNAUTHORIZED);
+    // Signed with another key under bob's key id.
+    let (other, _) = weft::federation::make_keys().unwrap();
+    let wrong = Signer::from_pem(&other, &format!("{bob}#main-key")).unwrap();
+    let f = Forged::signed(&wrong, &inbox, &note("3", &bob, "wrong key"), now);
+    assert_eq!(f.send().await, StatusCode::UNAUTHORIZED);
+    // A Date two hours old (a replayed request).
+    let old = now - Duration::from_secs(2 * 3600);
+    let f = Forged::signed(&bob_key, &inbox, &note("4", &bob, "replayed"), old);
+    assert_eq!(f.send().await, StatusCode::UNAUTHORIZED);
+    // bob signs an activity that claims to be carol's.
+    let carol = actor_url(&b, "carol");
+    let f = Forged::signed(&bob_key, &inbox, &note("5", &carol, "impostor"), now);
+    assert_eq!(f.send().await, StatusCode::FORBIDDEN);
+    // Too large.
+    let mut big = note("6", &bob, "big");
+    big["object"]["content"] = json!("x".repeat(300 * 1024));
+    let f = Forged::signed(&bob_key, &inbox, &big, now);
+    assert_eq!(f.send().await, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The genuine one goes through, once, however often it is delivered.
+    let genuine = note("7", &bob, "genuine");
+    for _ in 0..2 {
+        let f = Forged::signed(&bob_key, &inbox, &genuine, SystemTime::now());
+        assert_eq!(f.send().await, StatusCode::ACCEPTED);
+    }
+    eventually("the genuine mention to reach alice", || async {
+        alice.get("/notifications").await.body.contains("genuine")
+    })
+    .await;
+    let n = alice.get("/notifications").await.body;
+    for refused in [
+        "unsigned",
+        "tampered",
+        "original",
+        "wrong key",
+        "replayed",
+        "impostor",
+        "big",
+    ] {
+        assert!(!n.contains(refused), "{refused} must not be stored");
+    }
+    assert_eq!(n.matches("genuine").count(), 1, "{n}");
+    // An activity of a type weft does not act on is acknowledged, never a 500.
+    let odd = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{bob}#odd/1"),
+                     "type": "Bite", "actor": bob, "object": actor_url(&a, "alice")});
+    let f = Forged::signed(&bob_key, &inbox, &odd, SystemTime::now());
+    assert_eq!(f.send().await, StatusCode::ACCEPTED);
+}
