@@ -6,6 +6,7 @@ pub mod assets;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod fedbench;
 pub mod federation;
 pub mod jobs;
 pub mod media;

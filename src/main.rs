@@ -120,6 +120,29 @@ enum BenchAction {
         #[arg(long)]
         original_long_side: Option<u32>,
     },
+    /// Federation on loopback with real instances and signatures: inbound signed activities
+    /// per second, and the time to deliver one post to many inboxes, some slow or failing.
+    /// Build with --release.
+    Federation {
+        /// Signed Create(Note) activities POSTed to one inbox.
+        #[arg(long, default_value_t = 5_000)]
+        activities: usize,
+        /// Connections sending them at once.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Follower inboxes (one loopback server each) the delivery test posts to.
+        #[arg(long, default_value_t = 1_000)]
+        inboxes: usize,
+        /// Time each healthy inbox takes to answer.
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        /// Share of inboxes that answer 503 at once.
+        #[arg(long, default_value_t = 10)]
+        failing_pct: usize,
+        /// Share of inboxes that never answer (the request times out).
+        #[arg(long, default_value_t = 5)]
+        hanging_pct: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -197,6 +220,32 @@ fn main() -> anyhow::Result<()> {
                 running.run().await
             })
         }
+        Command::Bench {
+            common: _,
+            action:
+                BenchAction::Federation {
+                    activities,
+                    concurrency,
+                    inboxes,
+                    latency_ms,
+                    failing_pct,
+                    hanging_pct,
+                },
+        } => {
+            let opts = weft::fedbench::Options {
+                activities,
+                concurrency: concurrency.max(1),
+                inboxes,
+                latency_ms,
+                failing_pct,
+                hanging_pct,
+            };
+            actix_web::rt::System::new().block_on(async move {
+                let report = weft::fedbench::run(&opts).await?;
+                println!("{report}");
+                Ok(())
+            })
+        }
         Command::Bench { common, action } => {
             let (users, posts, follows, graph, seed, heavy_users, heavy_follows) = match action {
                 BenchAction::Seed {
@@ -235,6 +284,8 @@ fn main() -> anyhow::Result<()> {
                     println!("{report}");
                     return Ok(());
                 }
+                // Matched by the arm above, which runs its own event loop.
+                BenchAction::Federation { .. } => bail!("federation benchmark dispatch"),
             };
             let config = load_config(&common, Overrides::default())?;
             let graph = match graph.as_str() {
