@@ -278,7 +278,7 @@ impl Default for Jobs {
     fn default() -> Self {
         Jobs {
             workers: 4,
-            network_workers: 64,
+            network_workers: 256,
             max_attempts: 12,
             backoff_secs: 10,
             max_backoff_secs: 6 * 3600,
@@ -553,5 +553,12 @@ mod tests {
         assert_eq!(c.feeds.home_size, Feeds::default().home_size);
         assert_eq!(c.media.image_bytes, Media::default().image_bytes);
         assert_eq!(c.media.request_bytes, Media::default().request_bytes);
+        assert_eq!(c.jobs.network_workers, Jobs::default().network_workers);
+        assert_eq!(c.federation.inbox_bytes, Federation::default().inbox_bytes);
+        assert_eq!(
+            c.federation.signature_skew_secs,
+            Federation::default().signature_skew_secs
+        );
+        assert!(!c.federation.enabled);
     }
 }

@@ -14,7 +14,7 @@ use super::{Federation, domain_of, routes::json_error};
 use crate::error::{AppError, AppResult};
 use crate::service::Core;
 use crate::service::federation as fed_service;
-use crate::store::federation::ActorRow;
+use crate::service::federation::ActorRow;
 
 type Fed = web::Data<std::sync::Arc<Federation>>;
 

@@ -25,10 +25,10 @@ use crate::domain::AccountId;
 use crate::error::{AppError, AppResult};
 use crate::jobs::Failure;
 use crate::service::Core;
+use crate::service::federation::ActorRow;
 use crate::service::federation::{
     self as fed_service, BoxFuture, Delivery, Federator, Outbound, RemoteActor, Resolved,
 };
-use crate::store::federation::ActorRow;
 use client::{Client, FetchError};
 use render::Ids;
 use signatures::{PublicKey, Signer};

@@ -71,6 +71,14 @@ async fn post_inboxes(core: &Core, w: &fed_service::WirePost) -> AppResult<Vec<S
     for a in fed_service::remote_mentions(core, w.post.id).await? {
         inboxes.push(a.shared_inbox.unwrap_or(a.inbox));
     }
+    // The author of a quoted post hears of the quote (as Mastodon tells them).
+    if let Some(q) = &w.quote
+        && q.remote_uri.is_some()
+        && let Some(post) = fed_service::wire_post(core, q.id).await?
+        && let Some(a) = fed_service::actor(core, post.post.author.id).await?
+    {
+        inboxes.push(a.shared_inbox.unwrap_or(a.inbox));
+    }
     Ok(inboxes)
 }
 

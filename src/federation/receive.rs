@@ -8,8 +8,8 @@ use crate::domain::{AccountId, PostId, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Failure;
 use crate::service::Core;
+use crate::service::federation::ActorRow;
 use crate::service::federation::{self as fed_service, RemotePost, Resolved};
-use crate::store::federation::ActorRow;
 
 pub async fn receive(
     fed: &Federation,
@@ -120,8 +120,14 @@ async fn act(fed: &Federation, core: &Core, a: &Activity, signer: &str) -> AppRe
             let id = a.id.clone().ok_or(AppError::NotFound)?;
             fed_service::remote_announce(core, actor.account_id, post, id, true).await?;
         }
-        // Blocks, reports, moves and the rest are acknowledged; weft has no such features
-        // to map them to yet, and an inbox must never fail on what it does not know.
+        ActivityKind::Block => {
+            let actor = fed.actor(core, actor_uri, false).await?;
+            let object = a.object_iri().ok_or(AppError::NotFound)?;
+            let name = fed.ids.local_name(object).ok_or(AppError::NotFound)?;
+            fed_service::remote_block(core, actor.account_id, name.to_string()).await?;
+        }
+        // Reports, moves and the rest are acknowledged; weft has no features to map them to
+        // yet, and an inbox must never fail on what it does not know.
         _ => {
             tracing::debug!("no action for a {} from {signer}", a.kind.as_str());
         }
@@ -276,7 +282,16 @@ fn store_note<'a>(
                 Err(e) => return Err(e),
             },
         };
+        let quote = match o.quote_iri() {
+            Some(q) => local_or_known_post(fed, core, Some(q)).await.ok(),
+            None => None,
+        };
+        // Quoting one of our posts makes it of interest here, like a mention.
+        let quotes_ours = o
+            .quote_iri()
+            .is_some_and(|q| fed.ids.local_post(q).is_some());
         let wanted = force
+            || quotes_ours
             || update
             || !mentions.is_empty()
             || in_reply_to.is_some()
@@ -284,10 +299,6 @@ fn store_note<'a>(
         if !wanted {
             return Ok(None);
         }
-        let quote = match o.quote_iri() {
-            Some(q) => local_or_known_post(fed, core, Some(q)).await.ok(),
-            None => None,
-        };
         let raw = o
             .content
             .clone()
@@ -505,5 +516,62 @@ pub async fn resolve(fed: &Federation, core: &Core, query: &str) -> AppResult<Op
         return Ok(None);
     };
     let a = fed.actor(core, &href, true).await?;
+    backfill(fed, core, &a).await;
     Ok(Some(Resolved::Account(a.username)))
+}
+
+/// A person looked up for the first time shows their recent public posts: the first page of
+/// their outbox is read (bounded; any failure just leaves the profile as it is).
+async fn backfill(fed: &Federation, core: &Core, a: &ActorRow) {
+    const MAX: usize = 20;
+    let Ok(doc) = fed.fetch(core, &a.uri).await else {
+        return;
+    };
+    let Some(outbox) = doc.get("outbox").and_then(|o| o.as_str()) else {
+        return;
+    };
+    if super::domain_of(outbox).as_deref() != Some(a.domain.as_str()) {
+        return;
+    }
+    let Ok(doc) = fed.fetch(core, outbox).await else {
+        return;
+    };
+    let Ok(collection) = serde_json::from_value::<super::protocol::Collection>(doc) else {
+        return;
+    };
+    let page = match collection.first {
+        Some(super::protocol::Reference::Object(page)) => *page,
+        Some(first) => {
+            let Some(iri) = first
+                .iri()
+                .filter(|i| super::domain_of(i) == super::domain_of(outbox))
+            else {
+                return;
+            };
+            match fed.fetch(core, iri).await.map(serde_json::from_value) {
+                Ok(Ok(page)) => page,
+                _ => return,
+            }
+        }
+        None => collection,
+    };
+    let items = page
+        .ordered_items
+        .or(page.items)
+        .map(|i| i.into_vec())
+        .unwrap_or_default();
+    for item in items.into_iter().take(MAX) {
+        // Mastodon lists Create activities with the note inside; others list notes.
+        let object = match item.get("type").and_then(|t| t.as_str()) {
+            Some("Create") => item.get("object").cloned(),
+            _ => Some(item),
+        };
+        let Some(Ok(o)) = object.map(serde_json::from_value::<Object>) else {
+            continue;
+        };
+        if super::protocol::is_public(o.to.as_ref()) && o.attributed_actor() == Some(a.uri.as_str())
+        {
+            let _ = store_note(fed, core, a, &o, false, true, 0).await;
+        }
+    }
 }

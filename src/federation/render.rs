@@ -6,7 +6,7 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::domain::{PostId, Visibility};
 use crate::service::federation::{WirePost, WireRef};
-use crate::store::models::Account;
+use crate::service::models::Account;
 use crate::urls::Urls;
 
 pub use super::protocol::PUBLIC;

@@ -90,11 +90,17 @@ fn activity_json(status: StatusCode, body: &serde_json::Value) -> HttpResponse {
         .body(body.to_string())
 }
 
+fn see_other(path: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, path.to_string()))
+        .finish()
+}
+
 fn ok(body: &serde_json::Value) -> HttpResponse {
     activity_json(StatusCode::OK, body)
 }
 
-async fn local_account(core: &Core, name: &str) -> AppResult<crate::store::models::Account> {
+async fn local_account(core: &Core, name: &str) -> AppResult<crate::service::models::Account> {
     let a = accounts::find_by_username(core, name).await?;
     if a.status != AccountStatus::Active || a.username.contains('@') {
         return Err(AppError::NotFound);
@@ -212,7 +218,7 @@ async fn actor_or_page(
 ) -> HttpResponse {
     if !accepts_json(&req) {
         // A person who follows an actor id in a browser gets the profile page.
-        return crate::web::see_other(&crate::urls::Urls::profile(&name));
+        return see_other(&crate::urls::Urls::profile(&name));
     }
     actor(fed, core, req, name).await
 }
@@ -378,7 +384,7 @@ async fn note_or_page(
 ) -> HttpResponse {
     if !accepts_json(&req) {
         let (name, id) = path.into_inner();
-        return crate::web::see_other(&crate::urls::Urls::post(&name, PostId(id)));
+        return see_other(&crate::urls::Urls::post(&name, PostId(id)));
     }
     note(fed, core, req, path).await
 }

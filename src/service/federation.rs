@@ -15,7 +15,8 @@ use super::tasks::{Task, enqueue};
 use crate::domain::{AccountId, IdGen, PostId, ReplyPolicy, Visibility, now_secs};
 use crate::error::{AppError, AppResult};
 use crate::jobs::Failure;
-use crate::store::federation::{self as fed, ActorRow};
+use crate::store::federation as fed;
+pub use crate::store::federation::{ActorRow, InstanceRow};
 use crate::store::models::{AccountStatus, NotificationKind};
 use crate::store::{accounts, follows, posts};
 
@@ -314,7 +315,7 @@ pub async fn set_domain_block(core: &Core, domain: String, level: i64) -> AppRes
         .await
 }
 
-pub async fn instances(core: &Core) -> AppResult<Vec<fed::InstanceRow>> {
+pub async fn instances(core: &Core) -> AppResult<Vec<InstanceRow>> {
     core.db.read(|c| Ok(fed::list_instances(c, 200)?)).await
 }
 
@@ -660,9 +661,8 @@ pub async fn delete_remote_post(core: &Core, author: AccountId, uri: String) -> 
                 return Ok(false);
             }
             if let Some(target) = p.repost_of {
-                // An Announce's id deleted: the repost goes.
-                posts::delete_repost_row(c, id)?;
-                posts::adjust_counts(c, target, 0, -1, 0, 0)?;
+                // An Announce's id deleted or undone: the repost goes, with its notification.
+                super::posts::repost_in_tx(c, &ids, author, target, false, false)?;
                 return Ok(true);
             }
             super::posts::delete_in_tx(c, &ids, &p)?;
@@ -960,7 +960,7 @@ fn require_admin(viewer: &super::accounts::Viewer) -> AppResult<()> {
 
 /// What the admin's federation page shows.
 pub struct FederationOverview {
-    pub instances: Vec<fed::InstanceRow>,
+    pub instances: Vec<InstanceRow>,
     /// Deliveries waiting (first try or a retry), and those given up on.
     pub deliveries_queued: i64,
     pub deliveries_dead: i64,
@@ -1022,4 +1022,21 @@ pub async fn retry_instance(
         .await?;
     core.jobs.wake();
     Ok(n)
+}
+
+/// A remote person blocked a local one: neither follows the other any more (as Mastodon
+/// does); the block itself is theirs to enforce.
+pub async fn remote_block(core: &Core, blocker: AccountId, local: String) -> AppResult<()> {
+    core.db
+        .write(move |c| {
+            let Some(target) = accounts::find_by_username(c, &local)? else {
+                return Err(AppError::NotFound);
+            };
+            for (a, b) in [(blocker, target.id), (target.id, blocker)] {
+                super::follows::unfollow_in_tx(c, a, b)?;
+                fed::delete_follow_activity(c, a, b)?;
+            }
+            Ok(())
+        })
+        .await
 }

@@ -230,6 +230,14 @@ async fn two_instances_follow_post_like_reply_edit_delete_and_unfollow() {
         alice.get("/notifications").await.body.contains("liked")
     })
     .await;
+    let r = bob
+        .post(&format!("/posts/{remote_id}/like"), &[("on", "0")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the unlike to reach alice", || async {
+        !alice.get("/notifications").await.body.contains("liked")
+    })
+    .await;
     bob.reply(remote_id, "Hi alice, from B").await;
     eventually("bob's reply in alice's thread", || async {
         a.anon()
@@ -491,9 +499,348 @@ async fn forged_tampered_and_replayed_deliveries_are_refused_and_nothing_is_stor
         assert!(!n.contains(refused), "{refused} must not be stored");
     }
     assert_eq!(n.matches("genuine").count(), 1, "{n}");
+    // RFC 9421 signatures (what newer servers try first) are checked too.
+    let body = serde_json::to_vec(&note("8", &bob, "rfc nine four two one")).unwrap();
+    let h = bob_key
+        .sign_rfc9421("POST", &inbox, Some(&body), SystemTime::now())
+        .unwrap();
+    let f = Forged {
+        url: inbox.clone(),
+        body: body.clone(),
+        headers: h
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    };
+    assert_eq!(f.send().await, StatusCode::ACCEPTED);
+    let mut f = Forged {
+        url: inbox.clone(),
+        body,
+        headers: h
+            .to_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    };
+    f.body = serde_json::to_vec(&note("9", &bob, "rfc tampered")).unwrap();
+    assert_eq!(f.send().await, StatusCode::UNAUTHORIZED);
+    eventually("the RFC 9421 mention to reach alice", || async {
+        alice
+            .get("/notifications")
+            .await
+            .body
+            .contains("rfc nine four two one")
+    })
+    .await;
     // An activity of a type weft does not act on is acknowledged, never a 500.
     let odd = json!({"@context": "https://www.w3.org/ns/activitystreams", "id": format!("{bob}#odd/1"),
                      "type": "Bite", "actor": bob, "object": actor_url(&a, "alice")});
     let f = Forged::signed(&bob_key, &inbox, &odd, SystemTime::now());
     assert_eq!(f.send().await, StatusCode::ACCEPTED);
+}
+
+#[actix_web::test]
+async fn content_warnings_reposts_and_quotes_cross_servers() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    eventually("bob to follow alice", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    alice
+        .create_post(&[
+            ("body", "the ending of the film"),
+            ("content_warning", "spoilers"),
+        ])
+        .await;
+    eventually("the post behind its warning", || async {
+        bob.get("/").await.body.contains("the ending of the film")
+    })
+    .await;
+    let home = bob.get("/").await;
+    home.assert_contains("spoilers");
+    home.assert_contains("<details class=\"cw\"");
+    let remote = *home.post_ids().first().unwrap();
+
+    // bob reposts and quotes it; alice is told of both.
+    let r = bob.post(&format!("/posts/{remote}/repost"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = bob
+        .post(
+            "/posts",
+            &[("body", "worth a read"), ("quote_of", &remote.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let bob_here = format!("bob@{}", host(&b));
+    eventually("the repost and the quote to reach alice", || async {
+        let n = alice.get("/notifications").await.body;
+        n.contains("reposted your post") && n.contains("quoted your post")
+    })
+    .await;
+    // The quote shows alice's post inside it on her own server.
+    let n = alice.get("/notifications").await.body;
+    assert!(n.contains(&bob_here), "{n}");
+    // Taking the repost back reaches her too.
+    let r = bob
+        .post(&format!("/posts/{remote}/repost"), &[("on", "0")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the undone repost to reach alice", || async {
+        !alice
+            .get("/notifications")
+            .await
+            .body
+            .contains("reposted your post")
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn a_dead_server_is_retried_and_never_delays_the_others() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    eventually("bob to follow alice", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    // A follower on a server that is gone (nothing listens on its port any more).
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_host = format!("localhost:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    let uri = format!("http://{dead_host}/users/ghost");
+    let (_, public) = weft::federation::make_keys().unwrap();
+    let ghost = weft::service::federation::upsert_actor(
+        &a.core,
+        weft::service::federation::RemoteActor {
+            uri: uri.clone(),
+            handle: format!("ghost@{dead_host}"),
+            domain: dead_host.clone(),
+            inbox: format!("http://{dead_host}/inbox"),
+            shared_inbox: None,
+            followers_uri: None,
+            url: None,
+            key_id: format!("{uri}#main-key"),
+            public_key: public,
+            kind: "Person".into(),
+            display_name: "Ghost".into(),
+            bio: String::new(),
+            fields: Vec::new(),
+            locked: false,
+        },
+    )
+    .await
+    .unwrap();
+    weft::service::federation::remote_follow(&a.core, ghost, "alice".into(), format!("{uri}#f"))
+        .await
+        .unwrap();
+
+    alice.say("delivered despite the dead one").await;
+    eventually("the live server to get the post", || async {
+        bob.get("/")
+            .await
+            .body
+            .contains("delivered despite the dead one")
+    })
+    .await;
+    // The dead server's failures are counted and shown to the admin, with a retry.
+    eventually("the failures to show on the admin page", || async {
+        let p = alice.get("/admin/federation").await.body;
+        p.contains(&dead_host) && p.contains("Retry now")
+    })
+    .await;
+    let p = alice.get("/admin/federation").await;
+    p.assert_contains("Deliveries waiting");
+    let r = alice
+        .post("/admin/federation/retry", &[("domain", &dead_host)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Only admins see or change any of it.
+    let mallory = a.signup("mallory").await;
+    let r = mallory.get("/admin/federation").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = mallory
+        .post("/admin/federation/retry", &[("domain", &dead_host)])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn domain_blocks_silence_and_suspend_a_server() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let carol = a.signup("carol").await;
+    let bob = b.signup("bob").await;
+    let bob_there = look_up(&alice, &b, "bob").await;
+    look_up(&carol, &b, "bob").await;
+    alice.follow(&bob_there).await;
+    eventually("alice to follow bob", || async {
+        alice
+            .get(&format!("/@{bob_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+
+    // Silenced: bob's public posts reach his followers here and nobody else.
+    let r = alice
+        .post(
+            "/admin/federation/block",
+            &[("domain", &host(&b)), ("level", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    bob.say("a quiet public post").await;
+    eventually("the post to reach alice", || async {
+        alice.get("/").await.body.contains("a quiet public post")
+    })
+    .await;
+    carol
+        .get(&format!("/@{bob_there}"))
+        .await
+        .assert_lacks("a quiet public post");
+    a.anon()
+        .get("/public")
+        .await
+        .assert_lacks("a quiet public post");
+
+    // Suspended: nothing more comes in.
+    let r = alice
+        .post(
+            "/admin/federation/block",
+            &[("domain", &host(&b)), ("level", "2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    alice
+        .get("/admin/federation")
+        .await
+        .assert_contains("Suspended");
+    bob.say("shouted into the void").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    alice.get("/").await.assert_lacks("shouted into the void");
+    // A moderator is not an admin: blocks are for admins.
+    let r = carol
+        .post(
+            "/admin/federation/block",
+            &[("domain", "x.example"), ("level", "2")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[actix_web::test]
+async fn secure_mode_serves_actors_only_to_signed_requests() {
+    let a = TestApp::with_config(|c| {
+        c.server.public_url = Some("http://localhost:0".into());
+        c.federation.enabled = true;
+        c.federation.allow_private_addresses = true;
+        c.federation.secure_mode = true;
+    })
+    .await;
+    let b = fed_app().await;
+    a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let (s, _) = get_json(&actor_url(&a, "alice")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // Another server's fetch is signed (by its instance actor), so it gets through.
+    look_up(&bob, &a, "alice").await;
+}
+
+#[actix_web::test]
+async fn a_remote_block_ends_follows_both_ways() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    let bob_here = format!("bob@{}", host(&b));
+    eventually("bob to follow alice", || async {
+        a.anon()
+            .get("/@alice/followers")
+            .await
+            .body
+            .contains(&bob_here)
+    })
+    .await;
+    // bob's server tells alice's that bob blocked her (weft itself has no blocking yet, so
+    // the activity is made by hand, signed with bob's key).
+    let key = signer_of(&b, "bob").await;
+    let bob_actor = actor_url(&b, "bob");
+    let block = json!({"@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{bob_actor}#blocks/1"), "type": "Block",
+        "actor": bob_actor, "object": actor_url(&a, "alice")});
+    let f = Forged::signed(
+        &key,
+        &format!("{}/inbox", a.base),
+        &block,
+        SystemTime::now(),
+    );
+    assert_eq!(f.send().await, StatusCode::ACCEPTED);
+    eventually("the follow to end", || async {
+        !a.anon()
+            .get("/@alice/followers")
+            .await
+            .body
+            .contains(&bob_here)
+    })
+    .await;
+}
+
+#[actix_web::test]
+async fn looking_someone_up_shows_their_recent_public_posts_and_post_urls_resolve() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let older = alice.say("an older public post").await;
+    alice
+        .create_post(&[("body", "not for strangers"), ("visibility", "followers")])
+        .await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    let profile = bob.get(&format!("/@{alice_there}")).await;
+    profile.assert_contains("an older public post");
+    profile.assert_lacks("not for strangers");
+    profile.assert_contains("on localhost:");
+    // Pasting the address of a post from elsewhere opens it here.
+    let url = format!("{}/statuses/{older}", actor_url(&a, "alice"));
+    let r = bob
+        .get(&format!(
+            "/search?q={}",
+            url.replace(':', "%3A").replace('/', "%2F")
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        r.location().starts_with(&format!("/@{alice_there}/")),
+        "{}",
+        r.location()
+    );
+    let page = bob.get(&r.location()).await;
+    page.assert_contains("an older public post");
+    page.assert_contains("original");
+    // Visitors cannot make the server fetch things.
+    let r = b
+        .anon()
+        .get(&format!("/search?q=%40alice%40{}", host(&a)))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
 }
