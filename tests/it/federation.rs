@@ -768,7 +768,7 @@ async fn secure_mode_serves_actors_only_to_signed_requests() {
 async fn a_remote_block_ends_follows_both_ways() {
     let a = fed_app().await;
     let b = fed_app().await;
-    let alice = a.signup("alice").await;
+    a.signup("alice").await;
     let bob = b.signup("bob").await;
     let alice_there = look_up(&bob, &a, "alice").await;
     bob.follow(&alice_there).await;
