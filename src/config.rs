@@ -252,6 +252,9 @@ pub struct Federation {
     pub unavailable_after_hours: u64,
     /// Missing parents of a reply fetched, one after another, before giving up.
     pub thread_fetch_depth: usize,
+    /// Photos and videos of other servers' posts are fetched (within the `[media]` limits)
+    /// and kept this many days; 0 keeps them.
+    pub remote_media_days: u64,
 }
 
 impl Default for Federation {
@@ -270,6 +273,7 @@ impl Default for Federation {
             delivery_hours: 48,
             unavailable_after_hours: 72,
             thread_fetch_depth: 8,
+            remote_media_days: 30,
         }
     }
 }

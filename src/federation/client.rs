@@ -192,6 +192,17 @@ impl Client {
         Ok((final_url, json))
     }
 
+    /// GETs a file (a remote post's photo or video), at most `cap` bytes.
+    pub async fn get_bytes(&self, raw: &str, cap: usize) -> Result<Vec<u8>, FetchError> {
+        let url = self.url(raw)?;
+        let resp = self.http.get(url).send().await.map_err(network)?;
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        read_capped(resp, cap).await
+    }
+
     /// POSTs a signed activity to an inbox.
     pub async fn post_activity(
         &self,

@@ -315,16 +315,52 @@ fn store_note<'a>(
                 super::html::sanitize(&format!("<p><strong>{}</strong></p>", escape(title)));
             html = format!("{title}{html}");
         }
-        // Attachments are linked (their files are not copied here yet).
+        // Photos and videos are fetched and processed like uploads (the [media] limits
+        // hold); any that cannot be are linked to instead.
+        let known = fed_service::post_by_uri(core, id.clone()).await?.is_some();
+        let m = &core.config.media;
+        let cap = m.image_bytes.max(m.video_bytes) as usize;
+        let sensitive = o.sensitive.unwrap_or(false);
+        let mut media = Vec::new();
         for att in o.attachment.iter().flatten() {
-            if let Some(href) = att.href() {
-                let label = att.description().unwrap_or("Attachment");
-                html.push_str(&super::html::sanitize(&format!(
-                    "<p><a href=\"{}\">{}</a></p>",
-                    escape(href),
-                    escape(label)
-                )));
+            let Some(href) = att.href() else { continue };
+            let alt: String = att
+                .description()
+                .unwrap_or("")
+                .chars()
+                .take(m.alt_chars)
+                .collect();
+            if !known && media.len() < m.attachments_per_post {
+                let fetched = match fed.client.get_bytes(href, cap).await {
+                    Ok(bytes) => {
+                        crate::service::media::store_fetched(
+                            core,
+                            author.account_id,
+                            bytes,
+                            alt.clone(),
+                        )
+                        .await
+                    }
+                    Err(e) => Err(AppError::invalid(e.to_string())),
+                };
+                match fetched {
+                    Ok(mid) => {
+                        media.push((mid, alt, sensitive));
+                        continue;
+                    }
+                    Err(e) => tracing::info!("attachment {href} of {id}: {}", e.public_message().1),
+                }
             }
+            let label = if alt.is_empty() {
+                "Attachment"
+            } else {
+                alt.as_str()
+            };
+            html.push_str(&super::html::sanitize(&format!(
+                "<p><a href=\"{}\">{}</a></p>",
+                escape(href),
+                escape(label)
+            )));
         }
         let text = super::html::to_text(&html);
         let visibility = match o.visibility(author.followers_uri.as_deref()) {
@@ -374,6 +410,7 @@ fn store_note<'a>(
             mentions,
             tags,
             published: parse_time(o.published.as_deref()),
+            media,
         };
         fed_service::receive_post(core, post).await.map(Some)
     })

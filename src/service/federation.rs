@@ -520,6 +520,8 @@ pub struct RemotePost {
     pub mentions: Vec<AccountId>,
     pub tags: Vec<String>,
     pub published: i64,
+    /// Fetched attachments (waiting media of the author): (media id, alt text, sensitive).
+    pub media: Vec<(i64, String, bool)>,
 }
 
 /// Stores a remote post (or updates it when its id is known); answers its local id.
@@ -571,6 +573,7 @@ fn create_post_in_tx(c: &Connection, ids: &IdGen, p: &RemotePost) -> AppResult<P
         },
     )?;
     fed::set_remote_post(c, id, &p.uri, p.url.as_deref(), &p.html)?;
+    super::media::attach_in_tx(c, p.author, id, &p.media)?;
     accounts::adjust_counts(c, p.author, 1, 0, 0)?;
     super::search::tag_in_tx(c, id, p.visibility == Visibility::Public, &p.tags)?;
     super::home::on_new_post(c, ids, p.author, id)?;

@@ -343,12 +343,15 @@ fn record_in_tx(
 /// Uploads files for the composer: processed, stored and recorded as waiting media of the
 /// viewer, to be attached to a post (or swept after `media.unattached_hours`).
 pub async fn upload(core: &Core, viewer: &Viewer, uploads: Vec<Spooled>) -> AppResult<Vec<i64>> {
+    upload_for(core, viewer.id(), uploads).await
+}
+
+async fn upload_for(core: &Core, me: AccountId, uploads: Vec<Spooled>) -> AppResult<Vec<i64>> {
     if uploads.is_empty() {
         return Ok(Vec::new());
     }
     let staged = stage_all(core, uploads).await?;
     let names: Vec<String> = staged.iter().flat_map(Staged::file_names).collect();
-    let me = viewer.id();
     let ids = core.ids.clone();
     let result = core
         .db
@@ -372,6 +375,68 @@ pub async fn upload(core: &Core, viewer: &Viewer, uploads: Vec<Spooled>) -> AppR
             Err(e)
         }
     }
+}
+
+/// A photo or video fetched from another server for one of its people's posts: its type
+/// read from the bytes, then checked, re-encoded, thumbnailed and stored exactly like an
+/// upload, recorded as that person's media waiting for the post.
+pub async fn store_fetched(
+    core: &Core,
+    owner: AccountId,
+    bytes: Vec<u8>,
+    name: String,
+) -> AppResult<i64> {
+    let kind = media::sniff(&bytes)
+        .ok_or_else(|| AppError::invalid("The file is not a photo or video this server keeps."))?;
+    let m = &core.config.media;
+    let limit = if kind.is_video() {
+        m.video_bytes
+    } else {
+        m.image_bytes
+    };
+    let size = bytes.len() as u64;
+    if size > limit {
+        return Err(AppError::TooLarge);
+    }
+    let mut f = spool_file(core)?;
+    let path = tokio::task::spawn_blocking(move || {
+        f.write_all(&bytes).map_err(storage_error)?;
+        Ok::<_, AppError>(f.into_temp_path())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
+    let ids = upload_for(
+        core,
+        owner,
+        vec![Spooled {
+            path,
+            kind,
+            bytes: size,
+            name,
+        }],
+    )
+    .await?;
+    ids.first().copied().ok_or(AppError::NotFound)
+}
+
+/// Photos and videos of other servers' posts older than `days` are dropped from here (the
+/// post keeps its link to the original); answers how many posts lost theirs.
+pub(crate) async fn evict_remote(core: &Core, days: u64) -> AppResult<usize> {
+    let before = now_secs() - days as i64 * 86_400;
+    let ids = core.ids.clone();
+    let n = core
+        .db
+        .write(move |c| {
+            let posts = crate::store::federation::remote_posts_with_media(c, before, 500)?;
+            for p in &posts {
+                delete_for_post_in_tx(c, &ids, *p)?;
+                crate::store::posts::set_media_count(c, *p, 0)?;
+            }
+            Ok(posts.len())
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(n)
 }
 
 /// The viewer's waiting uploads among `ids`, in that order (for the composer).

@@ -273,6 +273,12 @@ impl Handler for TaskHandler {
                     super::federation::sweep_seen(&core)
                         .await
                         .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    let days = core.config.federation.remote_media_days;
+                    if days > 0 {
+                        super::media::evict_remote(&core, days)
+                            .await
+                            .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    }
                     if n > 0 {
                         tracing::info!("swept {n} uploads never attached to a post");
                     }

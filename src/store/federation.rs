@@ -409,3 +409,18 @@ pub fn retry_dead_deliveries(
     )?
     .execute(params![domain, domain, now_ms, super::jobs::DEAD])
 }
+
+/// Remote posts older than `before` that still have attachments stored here.
+pub fn remote_posts_with_media(
+    conn: &Connection,
+    before: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<PostId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id FROM media m JOIN posts p ON p.id = m.post_id
+         WHERE m.created_at < ?1 AND p.uri IS NOT NULL AND p.media_count > 0
+         GROUP BY p.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![before, limit as i64], |r| r.get(0).map(PostId))?;
+    rows.collect()
+}

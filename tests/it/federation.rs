@@ -844,3 +844,74 @@ async fn looking_someone_up_shows_their_recent_public_posts_and_post_urls_resolv
         .await;
     assert_eq!(r.status, StatusCode::OK);
 }
+
+#[actix_web::test]
+async fn photos_cross_servers_with_their_descriptions_and_are_stored_here() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    eventually("bob to follow alice", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    // alice attaches a phone photo (EXIF with GPS) and describes it.
+    let photo = weft::media::bench::synthetic_photo(800, 600, 6).unwrap();
+    let r = alice
+        .post_multipart(
+            "/posts",
+            &[("body", "A photo from A"), ("action", "attach")],
+            &[("media", "IMG_1.jpg", photo, "image/jpeg")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let id: String = r
+        .body
+        .split("name=\"media_id\" value=\"")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    let alt = format!("alt_{id}");
+    let r = alice
+        .post_multipart(
+            "/posts",
+            &[
+                ("body", "A photo from A"),
+                ("media_id", &id),
+                (&alt, "A test card, described"),
+            ],
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    eventually("the photo to reach bob", || async {
+        bob.get("/")
+            .await
+            .body
+            .contains("alt=\"A test card, described\"")
+    })
+    .await;
+    // B serves its own copy (fetched, re-encoded, thumbnailed), not A's address.
+    let home = bob.get("/").await;
+    let src = home
+        .body
+        .split("src=\"/media/")
+        .nth(1)
+        .map(|s| s.chars().take_while(|c| *c != '"').collect::<String>())
+        .expect("a photo served by B");
+    let (status, headers, bytes) = bob.get_bytes(&format!("/media/{src}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "image/jpeg");
+    assert!(
+        !bytes.windows(6).any(|w| w == b"Exif\0\0"),
+        "metadata must be gone"
+    );
+    home.assert_contains("media-grid n1");
+}
