@@ -67,6 +67,8 @@ pub struct Limits {
     pub thread_replies: usize,
     /// Most accounts one account follows (Mastodon's default limit too).
     pub following_max: i64,
+    /// Longest reason given with a report.
+    pub report_chars: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -337,6 +339,7 @@ impl Default for Limits {
             page_size: 20,
             thread_replies: 500,
             following_max: 7500,
+            report_chars: 1000,
         }
     }
 }

@@ -226,6 +226,33 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             };
             Ok(to_all(inboxes, &doc, account))
         }
+        Outbound::Report { report } => {
+            let Some((target, post, reason)) =
+                crate::service::reports::for_flag(core, report).await?
+            else {
+                return Ok(Vec::new());
+            };
+            let Some(actor) = fed_service::actor(core, target).await? else {
+                return Ok(Vec::new());
+            };
+            let mut objects = vec![Value::String(actor.uri.clone())];
+            if let Some(p) = post
+                && let Some((Some(uri), _)) = fed_service::post_uri(core, p).await?
+            {
+                objects.push(Value::String(uri));
+            }
+            // Sent by the instance, not the person, so the reporter stays unknown there.
+            let me = ids.instance_actor();
+            let doc = json!({
+                "@context": render::context(),
+                "id": format!("{}/reports/{report}", ids.base()),
+                "type": "Flag",
+                "actor": me,
+                "content": reason,
+                "object": objects,
+            });
+            Ok(one(actor.shared_inbox.unwrap_or(actor.inbox), &doc, 0))
+        }
         Outbound::ProfileUpdated { account } => {
             let inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
             if inboxes.is_empty() {

@@ -126,7 +126,37 @@ async fn act(fed: &Federation, core: &Core, a: &Activity, signer: &str) -> AppRe
             let name = fed.ids.local_name(object).ok_or(AppError::NotFound)?;
             fed_service::remote_block(core, actor.account_id, name.to_string()).await?;
         }
-        // Reports, moves and the rest are acknowledged; weft has no features to map them to
+        ActivityKind::Flag => {
+            // Reports name the reported person and, often, some of their posts.
+            let domain = super::domain_of(actor_uri).ok_or(AppError::NotFound)?;
+            let mut target = None;
+            let mut post = None;
+            for iri in a.object_iris() {
+                if let Some(name) = fed.ids.local_name(iri) {
+                    target = fed_service::local_account(core, name.to_string()).await?;
+                } else if let Some(p) = fed.ids.local_post(iri) {
+                    post.get_or_insert(p);
+                }
+            }
+            let target = match (target, post) {
+                (Some(t), _) => t,
+                (None, Some(p)) => {
+                    let w = fed_service::wire_post(core, p)
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                    w.post.author.id
+                }
+                (None, None) => return Err(AppError::NotFound),
+            };
+            let reason = a
+                .content
+                .as_deref()
+                .map(super::html::to_text)
+                .unwrap_or_default();
+            let uri = a.id.clone().ok_or(AppError::NotFound)?;
+            crate::service::reports::receive(core, domain, uri, target, post, reason).await?;
+        }
+        // Moves and the rest are acknowledged; weft has no features to map them to
         // yet, and an inbox must never fail on what it does not know.
         _ => {
             tracing::debug!("no action for a {} from {signer}", a.kind.as_str());

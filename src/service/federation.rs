@@ -74,6 +74,10 @@ pub enum Outbound {
     ProfileUpdated {
         account: i64,
     },
+    /// A report about someone elsewhere, sent on to their server.
+    Report {
+        report: i64,
+    },
 }
 
 /// The ActivityPub adapter, as the job handler and the search page see it.

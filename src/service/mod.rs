@@ -11,6 +11,7 @@ pub mod limiter;
 pub mod media;
 pub mod notifications;
 pub mod posts;
+pub mod reports;
 pub mod search;
 pub mod seed;
 pub mod tasks;

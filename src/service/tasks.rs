@@ -147,7 +147,9 @@ impl Handler for TaskHandler {
     }
 
     fn network_bound(&self, kind: &str) -> bool {
-        kind == "deliver"
+        // Received activities may fetch actors and posts from their servers, and their
+        // writes gain most from group commit when many run at once.
+        kind == "deliver" || kind == "receive"
     }
 
     fn max_attempts(&self, kind: &str) -> Option<u32> {

@@ -60,6 +60,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_search_and_trends.sql"),
     include_str!("../../migrations/0005_drop_unused_indexes.sql"),
     include_str!("../../migrations/0006_federation.sql"),
+    include_str!("../../migrations/0007_reports.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

@@ -34,6 +34,7 @@ pub mod media;
 pub mod models;
 pub mod notifications;
 pub mod posts;
+pub mod reports;
 pub mod search;
 pub mod settings;
 
@@ -66,7 +67,8 @@ pub fn max_id(conn: &rusqlite::Connection) -> rusqlite::Result<i64> {
                     coalesce((SELECT max(id) FROM follows), 0),
                     coalesce((SELECT max(id) FROM follow_requests), 0),
                     coalesce((SELECT max(id) FROM bookmarks), 0),
-                    coalesce((SELECT max(id) FROM post_edits), 0))",
+                    coalesce((SELECT max(id) FROM post_edits), 0),
+                    coalesce((SELECT max(id) FROM reports), 0))",
         [],
         |r| r.get(0),
     )

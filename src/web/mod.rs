@@ -10,6 +10,7 @@ pub mod middleware;
 pub mod page_cache;
 pub mod posts;
 pub mod profiles;
+pub mod reports;
 pub mod search;
 pub mod settings;
 pub mod upload;
@@ -95,6 +96,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             web::post().to(profiles::reject),
         )
         .route("/admin", web::get().to(admin::show))
+        .route("/admin/reports", web::get().to(reports::queue))
+        .route(
+            "/admin/reports/{id}/resolve",
+            web::post().to(reports::resolve),
+        )
+        .route("/posts/{id}/report", web::get().to(reports::page))
+        .route("/posts/{id}/report", web::post().to(reports::create))
         .route("/admin/federation", web::get().to(admin::federation))
         .route(
             "/admin/federation/block",

@@ -915,3 +915,53 @@ async fn photos_cross_servers_with_their_descriptions_and_are_stored_here() {
     );
     home.assert_contains("media-grid n1");
 }
+
+#[actix_web::test]
+async fn a_report_of_a_remote_post_reaches_its_server_without_the_reporter() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    eventually("bob to follow alice", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    alice.say("a post someone will report").await;
+    eventually("the post to reach bob", || async {
+        bob.get("/")
+            .await
+            .body
+            .contains("a post someone will report")
+    })
+    .await;
+    let remote = *bob.get("/").await.post_ids().first().unwrap();
+    let form = bob.get(&format!("/posts/{remote}/report")).await;
+    form.assert_contains(&format!("Also send this report to {}", host(&a)));
+    let r = bob
+        .post(
+            &format!("/posts/{remote}/report"),
+            &[("reason", "breaks the rules over there"), ("forward", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // B's moderators have it, marked as sent on; A's admin gets it from B's server.
+    bob.get("/admin/reports")
+        .await
+        .assert_contains("sent on to their server");
+    eventually("the Flag to reach alice's server", || async {
+        alice
+            .get("/admin/reports")
+            .await
+            .body
+            .contains("breaks the rules over there")
+    })
+    .await;
+    let q = alice.get("/admin/reports").await;
+    q.assert_contains(&host(&b));
+    q.assert_lacks("bob@");
+}

@@ -17,6 +17,7 @@ mod notifications;
 mod page_cache;
 mod plans;
 mod posts;
+mod reports;
 mod search;
 mod security;
 mod seed;

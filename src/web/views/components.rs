@@ -358,7 +358,7 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
                 }
                 (toggle_form(ctx, p, Toggle { what: "like", on: p.liked, label_on: "Unlike", label_off: "Like", icon: icons::heart(), count: Some(p.like_count) }, can_hide))
                 (toggle_form(ctx, p, Toggle { what: "bookmark", on: p.bookmarked, label_on: "Remove bookmark", label_off: "Bookmark", icon: icons::bookmark(), count: None }, can_hide))
-                @if mine || ctx.is_staff() || can_hide {
+                @if ctx.viewer.is_some() {
                     details.menu {
                         summary.action title="More" { (icons::more()) span.visually-hidden { "More actions" } }
                         div.menu-items {
@@ -372,6 +372,7 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
                                     button.link type="submit" { (if p.hidden { "Show reply" } else { "Hide reply" }) }
                                 }
                             }
+                            @if !mine { a href=(format!("/posts/{}/report", p.id)) { "Report" } }
                             @if mine || ctx.is_staff() { a.danger href=(format!("/posts/{}/delete", p.id)) { "Delete" } }
                         }
                     }

@@ -6,6 +6,7 @@ pub mod components;
 pub mod federation;
 pub mod icons;
 pub mod pages;
+pub mod reports;
 pub mod search;
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};

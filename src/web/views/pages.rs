@@ -664,6 +664,7 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
         (heading("Administration"))
         @if let Some(n) = &a.notice { (notice(n)) }
         p { a href="/admin/search" { "Search index and trends →" } }
+        p { a href="/admin/reports" { "Reports →" } }
         @if is_admin { p { a href="/admin/federation" { "Federation: servers, deliveries and blocks →" } } }
         @if is_admin {
             section.settings-section #instance {
