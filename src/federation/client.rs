@@ -69,6 +69,8 @@ pub fn is_public(ip: IpAddr) -> bool {
                 // 192.0.0.0/24 protocol assignments, 198.18.0.0/15 benchmarking
                 || (o[0] == 192 && o[1] == 0 && o[2] == 0)
                 || (o[0] == 198 && (o[1] & 0xfe) == 18)
+                // 192.88.99.0/24, the old 6to4 relay anycast
+                || (o[0] == 192 && o[1] == 88 && o[2] == 99)
                 || o[0] >= 240)
         }
         IpAddr::V6(v6) => {
@@ -76,12 +78,34 @@ pub fn is_public(ip: IpAddr) -> bool {
                 return is_public(IpAddr::V4(v4));
             }
             let s = v6.segments();
+            // ::a.b.c.d (IPv4-compatible, deprecated) and 2002:AABB:CCDD::/48 (6to4) carry
+            // an IPv4 address that must pass the same rule.
+            if s[..6] == [0; 6] && (s[6] != 0 || s[7] > 1) {
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[6] >> 8) as u8,
+                    s[6] as u8,
+                    (s[7] >> 8) as u8,
+                    s[7] as u8,
+                );
+                return is_public(IpAddr::V4(v4));
+            }
+            if s[0] == 0x2002 {
+                let v4 = std::net::Ipv4Addr::new(
+                    (s[1] >> 8) as u8,
+                    s[1] as u8,
+                    (s[2] >> 8) as u8,
+                    s[2] as u8,
+                );
+                return is_public(IpAddr::V4(v4));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 // fc00::/7 unique local, fe80::/10 link-local, 2001:db8::/32 documentation
                 || (s[0] & 0xfe00) == 0xfc00
                 || (s[0] & 0xffc0) == 0xfe80
+                // fec0::/10, the old site-local range
+                || (s[0] & 0xffc0) == 0xfec0
                 || (s[0] == 0x2001 && s[1] == 0x0db8)
                 // 64:ff9b::/96 NAT64 can reach internal IPv4 space
                 || (s[0] == 0x64 && s[1] == 0xff9b))
@@ -123,22 +147,13 @@ pub struct Client {
     http: reqwest::Client,
     allow_private: bool,
     fetch_bytes: usize,
+    max_redirects: usize,
 }
 
 impl Client {
     pub fn new(cfg: &config::Federation, public_url: &str) -> anyhow::Result<Client> {
         install_crypto();
         let allow_private = cfg.allow_private_addresses;
-        let max_redirects = cfg.max_redirects;
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() > max_redirects {
-                attempt.error("too many redirects")
-            } else if let Err(why) = check_url(attempt.url(), allow_private) {
-                attempt.error(why)
-            } else {
-                attempt.follow()
-            }
-        });
         let timeout = Duration::from_secs(cfg.request_timeout_secs);
         let http = reqwest::Client::builder()
             .user_agent(format!(
@@ -146,7 +161,10 @@ impl Client {
                 env!("CARGO_PKG_VERSION")
             ))
             .dns_resolver(Arc::new(GuardedResolver { allow_private }))
-            .redirect(policy)
+            // Redirects are followed by hand: each hop is checked and signed afresh (a
+            // signature names its host and path), and a proxy would resolve names itself.
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .pool_idle_timeout(Duration::from_secs(30))
@@ -156,6 +174,7 @@ impl Client {
             http,
             allow_private,
             fetch_bytes: cfg.fetch_bytes,
+            max_redirects: cfg.max_redirects,
         })
     }
 
@@ -166,25 +185,60 @@ impl Client {
         Ok(url)
     }
 
-    /// GETs an ActivityStreams (or other JSON) document, signed when `sign` is given.
+    /// GETs a URL, following up to `max_redirects` redirects by hand: every hop is checked
+    /// like the first and signed afresh when `sign` is given.
+    async fn get(
+        &self,
+        raw: &str,
+        accept: &str,
+        sign: Option<Signer<'_>>,
+    ) -> Result<reqwest::Response, FetchError> {
+        let mut url = self.url(raw)?;
+        for _ in 0..=self.max_redirects {
+            let mut req = self.http.get(url.clone()).header("Accept", accept);
+            if let Some(sign) = sign {
+                for (k, v) in sign(&to_sign("GET", &url, None)).map_err(FetchError::Refused)? {
+                    req = req.header(k, v);
+                }
+            }
+            let resp = req.send().await.map_err(network)?;
+            let status = resp.status();
+            if status.is_redirection() {
+                let next = resp
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .ok_or(FetchError::Status(status.as_u16()))?;
+                check_url(&next, self.allow_private).map_err(FetchError::Refused)?;
+                url = next;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Status(status.as_u16()));
+            }
+            return Ok(resp);
+        }
+        Err(FetchError::Refused("too many redirects".into()))
+    }
+
+    /// GETs a JSON document (ActivityStreams, WebFinger), signed when `sign` is given;
+    /// answers the address it finally came from.
     pub async fn get_json(
         &self,
         raw: &str,
         accept: &str,
         sign: Option<Signer<'_>>,
     ) -> Result<(Url, serde_json::Value), FetchError> {
-        let url = self.url(raw)?;
-        let mut req = self.http.get(url.clone()).header("Accept", accept);
-        if let Some(sign) = sign {
-            for (k, v) in sign(&to_sign("GET", &url, None)).map_err(FetchError::Refused)? {
-                req = req.header(k, v);
-            }
-        }
-        let resp = req.send().await.map_err(network)?;
-        let status = resp.status();
+        let resp = self.get(raw, accept, sign).await?;
         let final_url = resp.url().clone();
-        if !status.is_success() {
-            return Err(FetchError::Status(status.as_u16()));
+        let json_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.contains("json"));
+        if !json_type {
+            return Err(FetchError::Malformed("not a JSON document".into()));
         }
         let body = read_capped(resp, self.fetch_bytes).await?;
         let json =
@@ -194,12 +248,7 @@ impl Client {
 
     /// GETs a file (a remote post's photo or video), at most `cap` bytes.
     pub async fn get_bytes(&self, raw: &str, cap: usize) -> Result<Vec<u8>, FetchError> {
-        let url = self.url(raw)?;
-        let resp = self.http.get(url).send().await.map_err(network)?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(FetchError::Status(status.as_u16()));
-        }
+        let resp = self.get(raw, "*/*", None).await?;
         read_capped(resp, cap).await
     }
 
@@ -316,6 +365,11 @@ mod tests {
             "::ffff:127.0.0.1",
             "224.0.0.1",
             "64:ff9b::a00:1",
+            "::10.0.0.1",
+            "fec0::1",
+            "2002:a00:1::1",
+            "2002:7f00:1::1",
+            "192.88.99.1",
         ] {
             let ip: IpAddr = ip.parse().unwrap();
             assert!(!is_public(ip), "{ip} must be refused");

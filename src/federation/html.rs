@@ -77,7 +77,8 @@ fn decode_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let Some(end) = rest[..rest.len().min(12)].find(';') else {
+        // `;` is ASCII, so its byte position is a character boundary.
+        let Some(end) = rest.bytes().take(12).position(|b| b == b';') else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -210,6 +211,9 @@ mod tests {
         let t =
             to_text("<p>One &amp; two<br>three &lt;4&gt;</p><p>Four&#39;s &#x1F600; &bogus;</p>");
         assert_eq!(t, "One & two\nthree <4>\n\nFour's 😀 &bogus;");
+        // Multi-byte text right after an ampersand (a panic once).
+        assert_eq!(to_text("<p>&日本語 &amp;日本語;x</p>"), "&日本語 &日本語;x");
+        assert_eq!(to_text("&"), "&");
     }
 
     #[test]

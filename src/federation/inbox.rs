@@ -118,7 +118,8 @@ async fn receive(
 
 /// Checks a request's HTTP signature; answers the signing actor. 401 for a signature that
 /// cannot be checked (peers that try RFC 9421 first fall back on a 4xx), 403 for a blocked
-/// server.
+/// server. The cheap checks (our host, the date, the body's digest) come before any key is
+/// fetched, so a forged request costs us no fetch.
 pub async fn verify(
     fed: &Federation,
     core: &Core,
@@ -130,15 +131,10 @@ pub async fn verify(
         .iter()
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
-    let mut pairs: Vec<(&str, &str)> = headers
+    let pairs: Vec<(&str, &str)> = headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let host_header;
-    if !pairs.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
-        host_header = req.connection_info().host().to_string();
-        pairs.push(("host", host_header.as_str()));
-    }
     let path = req
         .uri()
         .path_and_query()
@@ -157,38 +153,77 @@ pub async fn verify(
         headers: &pairs,
         body,
     };
-    let sig = signatures::parse_request_signature(&incoming).map_err(unauthorized)?;
-    let key_id = sig.key_id().to_string();
-    let domain = domain_of(&key_id).ok_or_else(|| unauthorized(SigError::BadSignature))?;
-    if fed_service::domain_block(core, domain).await? >= 2 {
-        return Err(AppError::forbidden("This server is blocked here."));
+    // A request signed for another server (replayed here) names that server's host.
+    let host = incoming.header("host").unwrap_or_default();
+    if !host.eq_ignore_ascii_case(fed.ids.host()) {
+        return Err(AppError::Unauthorized);
     }
     let skew = Duration::from_secs(fed.config().signature_skew_secs);
     let now = SystemTime::now();
-    let first = fed
-        .key(core, &key_id, false)
-        .await
-        .map_err(|_| AppError::Unauthorized)?;
+    if let Some(date) = incoming.header("date") {
+        let at = httpdate::parse_http_date(&date).map_err(|_| AppError::Unauthorized)?;
+        let off = now
+            .duration_since(at)
+            .or_else(|e| Ok::<_, ()>(e.duration()));
+        if off.map_or(true, |d| d > skew) {
+            return Err(AppError::Unauthorized);
+        }
+    }
+    if !body.is_empty() {
+        let ok = match (incoming.header("digest"), incoming.header("content-digest")) {
+            (Some(d), _) => signatures::verify_digest_header(&d, body).is_ok(),
+            (None, Some(d)) => signatures::verify_content_digest_header(&d, body).is_ok(),
+            (None, None) => false,
+        };
+        if !ok {
+            return Err(AppError::Unauthorized);
+        }
+    }
+    let sig = signatures::parse_request_signature(&incoming).map_err(unauthorized)?;
+    let key_id = sig.key_id().to_string();
+    let blocked_host = super::block_host(&key_id).ok_or(AppError::Unauthorized)?;
+    if fed_service::domain_block(core, blocked_host).await? >= 2 {
+        return Err(AppError::forbidden("This server is blocked here."));
+    }
     let check = |key: &signatures::PublicKey| sig.verify(&incoming, key, now, skew);
-    let failure = match &first {
+    let (hit, fetched) = match fed.known_key(core, &key_id).await {
+        Ok(Some(h)) => (Some(h), false),
+        Ok(None) => (fetch_key(fed, core, &key_id).await?, true),
+        Err(_) => return Err(AppError::Unauthorized),
+    };
+    let failure = match &hit {
         Some((key, actor)) => match check(key) {
             Ok(()) => return Ok(actor.clone()),
             Err(e) => e,
         },
         None => SigError::BadSignature,
     };
-    // Only a wrong signature can be cured by a fresh key; a stale date or bad digest cannot.
-    if (matches!(failure, SigError::BadSignature) || first.is_none())
-        && let Some((key, actor)) = fed
-            .key(core, &key_id, true)
-            .await
-            .map_err(|_| AppError::Unauthorized)?
+    // Keys rotate: a wrong signature with a key we had is tried once more with a fresh
+    // copy (never in a request that has just fetched it).
+    if !fetched
+        && matches!(failure, SigError::BadSignature)
+        && let Some((key, actor)) = fetch_key(fed, core, &key_id).await?
         && check(&key).is_ok()
     {
         return Ok(actor);
     }
     tracing::info!("refused a request signed by {key_id}: {failure}");
     Err(unauthorized(failure))
+}
+
+async fn fetch_key(
+    fed: &Federation,
+    core: &Core,
+    key_id: &str,
+) -> AppResult<Option<super::KeyHit>> {
+    match fed.fetch_key(core, key_id).await {
+        Ok(hit) => Ok(hit),
+        Err(AppError::Forbidden(m)) => Err(AppError::Forbidden(m)),
+        Err(AppError::RateLimited { retry_after_secs }) => {
+            Err(AppError::RateLimited { retry_after_secs })
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 fn unauthorized(_e: SigError) -> AppError {

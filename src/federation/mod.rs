@@ -36,6 +36,9 @@ use signatures::{PublicKey, Signer};
 /// Accept header for ActivityStreams fetches, as Mastodon sends it.
 pub const ACCEPT_AS: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
 
+/// A parsed public key and the actor it belongs to.
+pub type KeyHit = (Arc<PublicKey>, ActorRow);
+
 pub struct Federation {
     pub ids: Ids,
     pub client: Client,
@@ -43,7 +46,7 @@ pub struct Federation {
     /// Parsed private keys of local accounts (0 is the instance actor).
     signers: Mutex<HashMap<i64, Arc<Signer>>>,
     /// Parsed public keys of remote actors by key id, with the actor row they came from.
-    keys: Mutex<HashMap<String, (Arc<PublicKey>, ActorRow)>>,
+    keys: Mutex<HashMap<String, KeyHit>>,
     /// When each key id was last refetched after a failed check (bounded by
     /// `key_refetch_secs`, so a forged flood cannot make us hammer a peer).
     refetched: Mutex<HashMap<String, Instant>>,
@@ -115,8 +118,13 @@ impl Federation {
         Ok(signer)
     }
 
-    /// GETs a document from another server, signed by the instance actor.
-    pub async fn fetch(&self, core: &Core, url: &str) -> Result<serde_json::Value, FetchError> {
+    /// GETs a document from another server, signed by the instance actor; answers it with
+    /// the address it finally came from.
+    async fn fetch_raw(
+        &self,
+        core: &Core,
+        url: &str,
+    ) -> Result<(url::Url, serde_json::Value), FetchError> {
         let signer = self
             .signer(core, 0)
             .await
@@ -132,8 +140,32 @@ impl Federation {
                 })
                 .map_err(|e| e.to_string())
         };
-        let (_, json) = self.client.get_json(url, ACCEPT_AS, Some(&sign)).await?;
-        Ok(json)
+        self.client.get_json(url, ACCEPT_AS, Some(&sign)).await
+    }
+
+    /// GETs an ActivityPub object. Its `id` must be the address it came from: a document
+    /// served at one address that claims another id is fetched again from that id (same
+    /// server only), and must match there, so nobody who can put JSON somewhere on a server
+    /// can speak for that server's people.
+    pub async fn fetch(&self, core: &Core, url: &str) -> Result<serde_json::Value, FetchError> {
+        let (at, doc) = self.fetch_raw(core, url).await?;
+        let id = object_id(&doc)?;
+        if id == at.as_str() {
+            return Ok(doc);
+        }
+        if domain_of(&id) != domain_of(at.as_str()) {
+            return Err(FetchError::Malformed(
+                "the object's id is on another server".into(),
+            ));
+        }
+        let (again_at, again) = self.fetch_raw(core, &id).await?;
+        if object_id(&again)? == id && again_at.as_str() == id {
+            Ok(again)
+        } else {
+            Err(FetchError::Malformed(
+                "the object's id is not where it is served".into(),
+            ))
+        }
     }
 
     /// A remote actor, from the database unless missing, stale or `refresh`; fetched and
@@ -143,7 +175,8 @@ impl Federation {
         if domain.eq_ignore_ascii_case(self.ids.host()) {
             return Err(AppError::NotFound);
         }
-        if fed_service::domain_block(core, domain.clone()).await? >= 2 {
+        let host = block_host(uri).ok_or(AppError::NotFound)?;
+        if fed_service::domain_block(core, host).await? >= 2 {
             return Err(AppError::forbidden("That server is blocked here."));
         }
         let known = fed_service::actor_by_uri(core, uri.to_string()).await?;
@@ -171,18 +204,25 @@ impl Federation {
             .ok_or(AppError::NotFound)
     }
 
-    /// The public key behind a key id, and its actor: cached, else from the database, else
-    /// fetched. `refetch` forces a fresh copy (a key may have rotated), at most once per
-    /// `key_refetch_secs` per key.
-    pub async fn key(
-        &self,
-        core: &Core,
-        key_id: &str,
-        refetch: bool,
-    ) -> AppResult<Option<(Arc<PublicKey>, ActorRow)>> {
-        if refetch {
-            let now = Instant::now();
-            let bound = Duration::from_secs(self.cfg.key_refetch_secs);
+    /// The public key behind a key id and its actor, from memory or the database (no
+    /// network).
+    pub async fn known_key(&self, core: &Core, key_id: &str) -> AppResult<Option<KeyHit>> {
+        if let Some(hit) = self.keys.lock().ok().and_then(|m| m.get(key_id).cloned()) {
+            return Ok(Some(hit));
+        }
+        match fed_service::actor_by_key_id(core, key_id.to_string()).await? {
+            Some(actor) => self.remember_key(key_id, actor).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Fetches the actor behind a key id (its key may be new or rotated). Bounded: each key
+    /// id at most once per `key_refetch_secs`, and each server's keys at most 120 times a
+    /// minute, so forged requests cannot make us hammer a peer or anyone else.
+    pub async fn fetch_key(&self, core: &Core, key_id: &str) -> AppResult<Option<KeyHit>> {
+        let now = Instant::now();
+        let bound = Duration::from_secs(self.cfg.key_refetch_secs);
+        {
             let mut r = self
                 .refetched
                 .lock()
@@ -196,27 +236,24 @@ impl Federation {
                 r.retain(|_, t| now.duration_since(*t) < bound);
             }
             r.insert(key_id.to_string(), now);
-        } else if let Some(hit) = self.keys.lock().ok().and_then(|m| m.get(key_id).cloned()) {
-            return Ok(Some(hit));
         }
-        let actor = match (
-            refetch,
-            fed_service::actor_by_key_id(core, key_id.to_string()).await?,
-        ) {
-            (false, Some(a)) => a,
-            (_, known) => {
-                // The key id is the actor's id with a fragment (Mastodon, GoToSocial) or a
-                // path below it; the actor document names the key it uses.
-                let uri = known
-                    .map(|a| a.uri)
-                    .unwrap_or_else(|| key_id.split('#').next().unwrap_or(key_id).to_string());
-                let a = self.actor(core, &uri, true).await?;
-                if a.key_id != key_id {
-                    return Ok(None);
-                }
-                a
-            }
-        };
+        let domain = domain_of(key_id).ok_or(AppError::NotFound)?;
+        core.limiter
+            .take(&format!("keyfetch:{domain}"), 120, Duration::from_secs(60))?;
+        // The key id is the actor's id with a fragment (Mastodon), or a document of its own
+        // whose id is the actor (GoToSocial's `/main-key`): `fetch` follows that to the actor.
+        let known = fed_service::actor_by_key_id(core, key_id.to_string()).await?;
+        let uri = known
+            .map(|a| a.uri)
+            .unwrap_or_else(|| key_id.split('#').next().unwrap_or(key_id).to_string());
+        let actor = self.actor(core, &uri, true).await?;
+        if actor.key_id != key_id {
+            return Ok(None);
+        }
+        self.remember_key(key_id, actor).map(Some)
+    }
+
+    fn remember_key(&self, key_id: &str, actor: ActorRow) -> AppResult<KeyHit> {
         let key = PublicKey::from_pem(&actor.public_key)
             .map_err(|e| AppError::invalid(format!("the actor's key cannot be read: {e}")))?;
         let hit = (Arc::new(key), actor);
@@ -226,7 +263,7 @@ impl Federation {
             }
             m.insert(key_id.to_string(), hit.clone());
         }
-        Ok(Some(hit))
+        Ok(hit)
     }
 
     /// In secure mode, GETs of actors and posts must be signed by someone we can check.
@@ -236,6 +273,21 @@ impl Federation {
         }
         inbox::verify(self, core, req, &[]).await.map(|_| ())
     }
+}
+
+/// A document's `id`, normalised as a URL (so it compares with the address fetched).
+fn object_id(doc: &serde_json::Value) -> Result<String, FetchError> {
+    doc.get("id")
+        .and_then(|i| i.as_str())
+        .and_then(|i| url::Url::parse(i).ok())
+        .map(|u| u.to_string())
+        .ok_or_else(|| FetchError::Malformed("the document has no id".into()))
+}
+
+/// The host of a URL as domain blocks see it: lowercase, without port or trailing dot.
+pub fn block_host(uri: &str) -> Option<String> {
+    let u = url::Url::parse(uri).ok()?;
+    Some(u.host_str()?.trim_end_matches('.').to_ascii_lowercase())
 }
 
 /// host[:port] of a URL, lowercase.
@@ -328,6 +380,14 @@ impl Federator for Handle {
 
     fn resolve(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Resolved>>> {
         let f = self.0.clone();
-        Box::pin(async move { receive::resolve(&f, &core, &query).await })
+        Box::pin(async move {
+            let (found, fill) = receive::resolve(&f, &core, &query).await?;
+            if let Some(a) = fill {
+                // Their recent posts arrive while the person looks at the profile.
+                let (f, core) = (f.clone(), core.clone());
+                tokio::spawn(async move { receive::backfill(&f, &core, &a).await });
+            }
+            Ok(found)
+        })
     }
 }

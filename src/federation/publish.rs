@@ -71,8 +71,10 @@ async fn post_inboxes(core: &Core, w: &fed_service::WirePost) -> AppResult<Vec<S
     for a in fed_service::remote_mentions(core, w.post.id).await? {
         inboxes.push(a.shared_inbox.unwrap_or(a.inbox));
     }
-    // The author of a quoted post hears of the quote (as Mastodon tells them).
+    // The author of a quoted post hears of a public quote (as Mastodon tells them); a
+    // followers-only or direct post goes to nobody it does not address.
     if let Some(q) = &w.quote
+        && w.post.visibility == Visibility::Public
         && q.remote_uri.is_some()
         && let Some(post) = fed_service::wire_post(core, q.id).await?
         && let Some(a) = fed_service::actor(core, post.post.author.id).await?
@@ -149,7 +151,9 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
                 return Ok(Vec::new());
             };
             let me = ids.actor(&username(core, account).await?);
-            let like_id = format!("{me}#likes/{post}");
+            // Each Like (and Undo) gets an id of its own: peers remember ids they have seen,
+            // and a like taken back and given again must not look like a repeat.
+            let like_id = format!("{me}#likes/{post}/{}", core.next_id());
             let like = json!({"id": like_id, "type": "Like", "actor": me, "object": object});
             let doc = if on {
                 let mut l = like;
@@ -261,7 +265,8 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             let a = crate::service::accounts::find_by_id(core, AccountId(account)).await?;
             let (_, public) = fed.account_keys(core, a.id).await?;
             let bio = super::html::from_text(&a.bio, &|_, _| None, &|t| ids.tag(t));
-            let mut actor = render::actor(ids, &a, &public, &bio);
+            let discoverable = !fed_service::opted_out_of_search(core, a.id).await?;
+            let mut actor = render::actor(ids, &a, &public, &bio, discoverable);
             strip_context(&mut actor);
             let me = ids.actor(&a.username);
             let doc = render::activity(
@@ -420,11 +425,9 @@ pub async fn deliver(
             fed.config().unavailable_after_hours
         )));
     }
-    if fed_service::domain_block(core, domain.clone())
-        .await
-        .map_err(retry)?
-        >= 2
-    {
+    let host = super::block_host(inbox)
+        .ok_or_else(|| Failure::permanent(format!("not an inbox address: {inbox}")))?;
+    if fed_service::domain_block(core, host).await.map_err(retry)? >= 2 {
         return Err(Failure::permanent(format!("{domain} is suspended here")));
     }
     let key = fed.signer(core, signer).await.map_err(retry)?;

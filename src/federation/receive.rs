@@ -117,7 +117,11 @@ async fn act(fed: &Federation, core: &Core, a: &Activity, signer: &str) -> AppRe
                 }
                 Err(e) => return Err(e),
             };
-            let id = a.id.clone().ok_or(AppError::NotFound)?;
+            // The repost is kept under the Announce's id, which must be its server's own.
+            let id =
+                a.id.clone()
+                    .filter(|i| super::domain_of(i).as_deref() == Some(actor.domain.as_str()))
+                    .ok_or_else(|| AppError::invalid("The Announce's id is on another server."))?;
             fed_service::remote_announce(core, actor.account_id, post, id, true).await?;
         }
         ActivityKind::Block => {
@@ -236,13 +240,8 @@ async fn fetch_object(fed: &Federation, core: &Core, iri: &str) -> AppResult<Obj
         tracing::info!("fetching {iri}: {e}");
         AppError::NotFound
     })?;
-    let object: Object = serde_json::from_value(doc).map_err(|_| AppError::NotFound)?;
-    // What a server says must be about itself: an object fetched from one host with the
-    // id of another is refused.
-    if object.id.as_deref().and_then(super::domain_of) != super::domain_of(iri) {
-        return Err(AppError::invalid("The object's id is on another server."));
-    }
-    Ok(object)
+    // `fetch` made sure the object is served at its own id.
+    serde_json::from_value(doc).map_err(|_| AppError::NotFound)
 }
 
 fn parse_time(s: Option<&str>) -> i64 {
@@ -404,7 +403,9 @@ fn store_note<'a>(
         };
         // A silenced server's posts reach only the people here who follow its people.
         let visibility = if visibility == Visibility::Public
-            && fed_service::domain_block(core, author.domain.clone()).await? >= 1
+            && fed_service::domain_block(core, super::block_host(&author.uri).unwrap_or_default())
+                .await?
+                >= 1
         {
             Visibility::Followers
         } else {
@@ -491,13 +492,19 @@ fn escape(s: &str) -> String {
 // ---------------------------------------------------------------------------------------
 // Lookups from search
 
-/// `@name@host`, or the URL of an actor or post elsewhere.
-pub async fn resolve(fed: &Federation, core: &Core, query: &str) -> AppResult<Option<Resolved>> {
+/// `@name@host`, or the URL of an actor or post elsewhere. Also answers a person seen for
+/// the first time, whose recent posts the caller may fetch (`backfill`) in the background.
+pub async fn resolve(
+    fed: &Federation,
+    core: &Core,
+    query: &str,
+) -> AppResult<(Option<Resolved>, Option<ActorRow>)> {
+    let new_person = |a: &ActorRow, known: bool| (!known).then(|| a.clone());
     let q = query.trim();
     if q.starts_with("https://") || q.starts_with("http://") {
         let doc = match fed.fetch(core, q).await {
             Ok(d) => d,
-            Err(_) => return Ok(None),
+            Err(_) => return Ok((None, None)),
         };
         let kind = doc.get("type").and_then(|t| t.as_str()).unwrap_or("");
         let id = doc
@@ -513,39 +520,39 @@ pub async fn resolve(fed: &Federation, core: &Core, query: &str) -> AppResult<Op
                 | ActorKind::Group
                 | ActorKind::Organization
         ) {
+            let known = fed_service::actor_by_uri(core, id.clone()).await?.is_some();
             let a = fed.actor(core, &id, true).await?;
-            return Ok(Some(Resolved::Account(a.username)));
+            let fill = new_person(&a, known);
+            return Ok((Some(Resolved::Account(a.username)), fill));
         }
         let object: Object = match serde_json::from_value(doc) {
             Ok(o) => o,
-            Err(_) => return Ok(None),
+            Err(_) => return Ok((None, None)),
         };
-        if object.id.as_deref().and_then(super::domain_of) != super::domain_of(q) {
-            return Ok(None);
-        }
         let Some(author_uri) = object.attributed_actor() else {
-            return Ok(None);
+            return Ok((None, None));
         };
         let author = fed.actor(core, author_uri, false).await?;
         let public = super::protocol::is_public(object.to.as_ref())
             || super::protocol::is_public(object.cc.as_ref());
         if !public {
-            return Ok(None);
+            return Ok((None, None));
         }
         let depth = fed.config().thread_fetch_depth;
-        return Ok(store_note_public(fed, core, &author, &object, depth)
+        let found = store_note_public(fed, core, &author, &object, depth)
             .await?
-            .map(|id| Resolved::Post(author.username.clone(), id)));
+            .map(|id| Resolved::Post(author.username.clone(), id));
+        return Ok((found, None));
     }
     let handle = q.trim_start_matches('@');
     let Some((name, host)) = handle.split_once('@') else {
-        return Ok(None);
+        return Ok((None, None));
     };
     if name.is_empty() || host.is_empty() || host.contains(['/', '@', ' ']) {
-        return Ok(None);
+        return Ok((None, None));
     }
     if host.eq_ignore_ascii_case(fed.ids.host()) {
-        return Ok(Some(Resolved::Account(name.to_ascii_lowercase())));
+        return Ok((Some(Resolved::Account(name.to_ascii_lowercase())), None));
     }
     // Development setups federate over plain http on loopback; everything else is https.
     let scheme = if fed.config().allow_private_addresses {
@@ -562,7 +569,7 @@ pub async fn resolve(fed: &Federation, core: &Core, query: &str) -> AppResult<Op
         Ok((_, j)) => j,
         Err(e) => {
             tracing::info!("webfinger {handle}: {e}");
-            return Ok(None);
+            return Ok((None, None));
         }
     };
     let href = jrd
@@ -580,16 +587,19 @@ pub async fn resolve(fed: &Federation, core: &Core, query: &str) -> AppResult<Op
         .and_then(|h| h.as_str())
         .map(str::to_string);
     let Some(href) = href else {
-        return Ok(None);
+        return Ok((None, None));
     };
+    let known = fed_service::actor_by_uri(core, href.clone())
+        .await?
+        .is_some();
     let a = fed.actor(core, &href, true).await?;
-    backfill(fed, core, &a).await;
-    Ok(Some(Resolved::Account(a.username)))
+    let fill = new_person(&a, known);
+    Ok((Some(Resolved::Account(a.username)), fill))
 }
 
 /// A person looked up for the first time shows their recent public posts: the first page of
 /// their outbox is read (bounded; any failure just leaves the profile as it is).
-async fn backfill(fed: &Federation, core: &Core, a: &ActorRow) {
+pub async fn backfill(fed: &Federation, core: &Core, a: &ActorRow) {
     const MAX: usize = 20;
     let Ok(doc) = fed.fetch(core, &a.uri).await else {
         return;

@@ -112,7 +112,14 @@ pub fn rfc3339(secs: i64) -> String {
 }
 
 /// A local person as an actor document.
-pub fn actor(ids: &Ids, a: &Account, public_pem: &str, bio_html: &str) -> Value {
+/// `discoverable` is false for people who opted out of search (here and elsewhere).
+pub fn actor(
+    ids: &Ids,
+    a: &Account,
+    public_pem: &str,
+    bio_html: &str,
+    discoverable: bool,
+) -> Value {
     let name = &a.username;
     let fields: Vec<Value> = a
         .fields
@@ -137,7 +144,8 @@ pub fn actor(ids: &Ids, a: &Account, public_pem: &str, bio_html: &str) -> Value 
         "featured": ids.featured(name),
         "endpoints": {"sharedInbox": ids.shared_inbox()},
         "manuallyApprovesFollowers": a.locked,
-        "discoverable": true,
+        "discoverable": discoverable,
+        "indexable": discoverable,
         "published": rfc3339(a.created_at),
         "attachment": fields,
         "publicKey": {

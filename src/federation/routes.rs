@@ -79,14 +79,22 @@ pub fn json_error(e: AppError) -> HttpResponse {
     HttpResponse::build(status).json(json!({"error": title, "error_description": message}))
 }
 
-fn activity_json(status: StatusCode, body: &serde_json::Value) -> HttpResponse {
+fn activity_json(status: StatusCode, body: &serde_json::Value, shared: bool) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/activity+json; charset=utf-8"),
         ))
         .insert_header((header::VARY, "Accept"))
-        .insert_header((header::CACHE_CONTROL, "max-age=60, public"))
+        // In secure mode an answer is for the signer only; no cache may hand it on.
+        .insert_header((
+            header::CACHE_CONTROL,
+            if shared {
+                "max-age=60, public"
+            } else {
+                "private, no-store"
+            },
+        ))
         .body(body.to_string())
 }
 
@@ -96,8 +104,11 @@ fn see_other(path: &str) -> HttpResponse {
         .finish()
 }
 
-fn ok(body: &serde_json::Value) -> HttpResponse {
-    activity_json(StatusCode::OK, body)
+impl Federation {
+    /// A JSON answer; shareable by caches unless secure mode made it the signer's alone.
+    fn ok(&self, body: &serde_json::Value) -> HttpResponse {
+        activity_json(StatusCode::OK, body, !self.config().secure_mode)
+    }
 }
 
 async fn local_account(core: &Core, name: &str) -> AppResult<crate::service::models::Account> {
@@ -236,11 +247,12 @@ async fn actor(
         let a = local_account(&core, &name).await?;
         let (_, public) = fed.account_keys(&core, a.id).await?;
         let bio = super::html::from_text(&a.bio, &|_, _| None, &|t| fed.ids.tag(t));
-        Ok::<_, AppError>(render::actor(&fed.ids, &a, &public, &bio))
+        let discoverable = !fed_service::opted_out_of_search(&core, a.id).await?;
+        Ok::<_, AppError>(render::actor(&fed.ids, &a, &public, &bio, discoverable))
     }
     .await;
     match res {
-        Ok(doc) => ok(&doc),
+        Ok(doc) => fed.ok(&doc),
         Err(e) => json_error(e),
     }
 }
@@ -248,7 +260,7 @@ async fn actor(
 async fn instance_actor(fed: Fed, core: web::Data<Core>) -> HttpResponse {
     // Served unsigned even in secure mode: others need its key to check our signed fetches.
     match fed.instance_keys(&core).await {
-        Ok((_, public)) => ok(&render::instance_actor(&fed.ids, &public)),
+        Ok((_, public)) => fed.ok(&render::instance_actor(&fed.ids, &public)),
         Err(e) => json_error(e),
     }
 }
@@ -313,7 +325,7 @@ async fn outbox(
     }
     .await;
     match res {
-        Ok(doc) => ok(&doc),
+        Ok(doc) => fed.ok(&doc),
         Err(e) => json_error(e),
     }
 }
@@ -353,7 +365,7 @@ async fn collection(
             } else {
                 (fed.ids.following(&a.username), a.following_count)
             };
-            ok(&render::counted_collection(&id, n))
+            fed.ok(&render::counted_collection(&id, n))
         }
         Err(e) => json_error(e),
     }
@@ -362,7 +374,7 @@ async fn collection(
 async fn featured(fed: Fed, core: web::Data<Core>, name: web::Path<String>) -> HttpResponse {
     match local_account(&core, &name).await {
         // weft has no pinned posts yet: an empty collection is the honest answer.
-        Ok(a) => ok(&json!({
+        Ok(a) => fed.ok(&json!({
             "@context": render::context(),
             "id": fed.ids.featured(&a.username),
             "type": "OrderedCollection",
@@ -422,7 +434,7 @@ async fn note(
     }
     .await;
     match res {
-        Ok(doc) => ok(&doc),
+        Ok(doc) => fed.ok(&doc),
         Err(e) => json_error(e),
     }
 }

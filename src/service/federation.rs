@@ -301,15 +301,43 @@ pub async fn usage(core: &Core) -> AppResult<(i64, i64)> {
 }
 
 /// A domain's block level (0 none, 1 silence, 2 suspend).
-pub async fn domain_block(core: &Core, domain: String) -> AppResult<i64> {
+/// A host's block level (0 none, 1 silence, 2 suspend): the strongest of the blocks on it
+/// and on every domain above it (blocking `evil.example` covers `a.evil.example`). `host`
+/// comes without port or trailing dot.
+pub async fn domain_block(core: &Core, host: String) -> AppResult<i64> {
     core.db
-        .read(move |c| Ok(fed::domain_block(c, &domain)?))
+        .read(move |c| {
+            let mut level = 0;
+            let mut rest = host.as_str();
+            loop {
+                level = level.max(fed::domain_block(c, rest)?);
+                match rest.split_once('.') {
+                    Some((_, parent)) if !parent.is_empty() => rest = parent,
+                    _ => break,
+                }
+            }
+            Ok(level)
+        })
         .await
 }
 
 pub async fn set_domain_block(core: &Core, domain: String, level: i64) -> AppResult<()> {
-    let domain = domain.trim().to_ascii_lowercase();
-    if domain.is_empty() || domain.contains('/') || domain.contains(char::is_whitespace) {
+    // What people paste: a bare domain, a URL, or a handle's host with its port.
+    let d = domain.trim().to_ascii_lowercase();
+    let d = d
+        .strip_prefix("https://")
+        .or_else(|| d.strip_prefix("http://"))
+        .unwrap_or(&d)
+        .split('/')
+        .next()
+        .unwrap_or("");
+    let domain = d
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(d, |(h, _)| h)
+        .trim_end_matches('.')
+        .to_string();
+    if domain.is_empty() || domain.contains(['/', '@']) || domain.contains(char::is_whitespace) {
         return Err(AppError::invalid(
             "Give a domain name such as example.org, without https:// or a path.",
         ));
@@ -714,7 +742,8 @@ pub async fn remote_announce(
     Ok(())
 }
 
-/// A remote actor was deleted: it stops following and being followed, and its posts go.
+/// A remote actor was deleted: it stops following and being followed, and its posts and
+/// reposts go (in batches, each its own transaction).
 pub async fn remote_actor_deleted(core: &Core, who: AccountId) -> AppResult<()> {
     core.db
         .write(move |c| {
@@ -724,6 +753,48 @@ pub async fn remote_actor_deleted(core: &Core, who: AccountId) -> AppResult<()> 
             }
             Ok(())
         })
+        .await?;
+    const BATCH: usize = 200;
+    loop {
+        let ids = core.ids.clone();
+        let n = core
+            .db
+            .write(move |c| {
+                let list: Vec<PostId> = c
+                    .prepare_cached(
+                        "SELECT id FROM posts WHERE author_id = ?1 AND deleted_at IS NULL LIMIT ?2",
+                    )?
+                    .query_map(rusqlite::params![who.0, BATCH as i64], |r| {
+                        r.get(0).map(PostId)
+                    })?
+                    .collect::<Result<_, _>>()?;
+                for id in &list {
+                    let Some(f) = posts::find_facts(c, *id)? else {
+                        continue;
+                    };
+                    match f.repost_of {
+                        Some(target) => {
+                            posts::delete_repost_row(c, *id)?;
+                            posts::adjust_counts(c, target, 0, -1, 0, 0)?;
+                        }
+                        None => super::posts::delete_in_tx(c, &ids, &f)?,
+                    }
+                }
+                Ok(list.len())
+            })
+            .await?;
+        if n < BATCH {
+            break;
+        }
+    }
+    core.jobs.wake();
+    Ok(())
+}
+
+/// Whether an account opted out of search (and so is not `discoverable` elsewhere).
+pub async fn opted_out_of_search(core: &Core, id: AccountId) -> AppResult<bool> {
+    core.db
+        .read(move |c| Ok(crate::store::search::is_opted_out(c, id)?))
         .await
 }
 

@@ -284,13 +284,13 @@ pub async fn edit(
             if p.author != me {
                 return Err(AppError::forbidden("You can only edit your own posts."));
             }
-            publish_in_tx(c, &ids, federation, Outbound::PostUpdated { post: id.0 })?;
             let body = PostText::parse(&body_raw, max, p.quote.is_some())?.into_string();
             if body == p.body && cw == p.content_warning {
                 return Ok(());
             }
             let now = now_secs();
             posts::edit(c, ids.next(), &p, &body, &cw, now)?;
+            publish_in_tx(c, &ids, federation, Outbound::PostUpdated { post: id.0 })?;
             let tags = text::hashtags(&body);
             let tagged =
                 super::search::retag_in_tx(c, id, p.visibility == Visibility::Public, &tags)?;

@@ -423,7 +423,7 @@ async fn forged_tampered_and_replayed_deliveries_are_refused_and_nothing_is_stor
     let _bob = b.signup("bob").await;
     let _carol = b.signup("carol").await;
     let bob_key = signer_of(&b, "bob").await;
-    let inbox = format!("{}/users/alice/inbox", a.base);
+    let inbox = format!("http://{}/users/alice/inbox", host(&a));
     let bob = actor_url(&b, "bob");
     let note = |id: &str, actor: &str, text: &str| {
         json!({
@@ -470,6 +470,18 @@ async fn forged_tampered_and_replayed_deliveries_are_refused_and_nothing_is_stor
     let carol = actor_url(&b, "carol");
     let f = Forged::signed(&bob_key, &inbox, &note("5", &carol, "impostor"), now);
     assert_eq!(f.send().await, StatusCode::FORBIDDEN);
+    // A genuine request made for another server, replayed here.
+    let elsewhere = Forged::signed(
+        &bob_key,
+        "http://localhost:9/users/alice/inbox",
+        &note("10", &bob, "replayed elsewhere"),
+        now,
+    );
+    let f = Forged {
+        url: inbox.clone(),
+        ..elsewhere
+    };
+    assert_eq!(f.send().await, StatusCode::UNAUTHORIZED);
     // Too large.
     let mut big = note("6", &bob, "big");
     big["object"]["content"] = json!("x".repeat(300 * 1024));
@@ -790,7 +802,7 @@ async fn a_remote_block_ends_follows_both_ways() {
         "actor": bob_actor, "object": actor_url(&a, "alice")});
     let f = Forged::signed(
         &key,
-        &format!("{}/inbox", a.base),
+        &format!("http://{}/inbox", host(&a)),
         &block,
         SystemTime::now(),
     );
@@ -816,8 +828,14 @@ async fn looking_someone_up_shows_their_recent_public_posts_and_post_urls_resolv
         .create_post(&[("body", "not for strangers"), ("visibility", "followers")])
         .await;
     let alice_there = look_up(&bob, &a, "alice").await;
+    eventually("her recent posts to be fetched", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("an older public post")
+    })
+    .await;
     let profile = bob.get(&format!("/@{alice_there}")).await;
-    profile.assert_contains("an older public post");
     profile.assert_lacks("not for strangers");
     profile.assert_contains("on localhost:");
     // Pasting the address of a post from elsewhere opens it here.
@@ -964,4 +982,74 @@ async fn a_report_of_a_remote_post_reaches_its_server_without_the_reporter() {
     let q = alice.get("/admin/reports").await;
     q.assert_contains(&host(&b));
     q.assert_lacks("bob@");
+}
+
+/// A server that serves whatever JSON it is given, at the paths given.
+async fn json_server(docs: Vec<(&'static str, Value)>) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let docs = std::sync::Arc::new(docs);
+    let server = actix_web::HttpServer::new(move || {
+        let docs = docs.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest| {
+                let docs = docs.clone();
+                async move {
+                    match docs.iter().find(|(p, _)| *p == req.path()) {
+                        Some((_, d)) => actix_web::HttpResponse::Ok()
+                            .content_type("application/activity+json")
+                            .body(d.to_string().replace("PORT", &port.to_string())),
+                        None => actix_web::HttpResponse::NotFound().finish(),
+                    }
+                }
+            },
+        ))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    port
+}
+
+#[actix_web::test]
+async fn a_document_must_be_served_at_its_own_id() {
+    let a = fed_app().await;
+    let alice = a.signup("alice").await;
+    let (_, pem) = weft::federation::make_keys().unwrap();
+    let actor = |id: &str| {
+        json!({"id": id, "type": "Person", "preferredUsername": "mallory",
+               "inbox": "http://localhost:PORT/inbox",
+               "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem}})
+    };
+    // /evil claims to be /users/bob on the same server, but /users/bob is someone else;
+    // /other claims an id on another server altogether.
+    let port = json_server(vec![
+        ("/evil", actor("http://localhost:PORT/users/bob")),
+        ("/users/bob", actor("http://localhost:PORT/users/robert")),
+        ("/other", actor("http://elsewhere.example/users/bob")),
+        ("/users/carol", actor("http://localhost:PORT/users/carol")),
+    ])
+    .await;
+    for path in ["/evil", "/other"] {
+        let q = format!("http://localhost:{port}{path}")
+            .replace(':', "%3A")
+            .replace('/', "%2F");
+        let r = alice.get(&format!("/search?q={q}")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{path} must not resolve: {}",
+            r.location()
+        );
+    }
+    // A document that is where it says it is resolves.
+    let q = format!("http://localhost:{port}/users/carol")
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    let r = alice.get(&format!("/search?q={q}")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), format!("/@mallory@localhost:{port}"));
 }
