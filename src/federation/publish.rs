@@ -296,6 +296,32 @@ async fn post_activity(
     if w.remote || w.post.deleted {
         return Ok(Vec::new());
     }
+    // `@name@host` written for someone this server had not met: looked up now, so the post
+    // reaches them and mentions them properly (a handful at most per post).
+    let known: Vec<&str> = w.mentions.iter().map(|m| m.username.as_str()).collect();
+    let unknown: Vec<String> = crate::domain::text::remote_mentions(&w.post.body)
+        .into_iter()
+        .filter(|h| !known.contains(&h.as_str()))
+        .take(5)
+        .collect();
+    let mut found = Vec::new();
+    for h in unknown {
+        if let Ok((Some(fed_service::Resolved::Account(name)), _)) =
+            super::receive::resolve(fed, core, &format!("@{h}")).await
+            && let Ok(a) = crate::service::accounts::find_by_username(core, &name).await
+        {
+            found.push(a.id);
+        }
+    }
+    let w = if found.is_empty() {
+        w
+    } else {
+        fed_service::add_mentions(core, post, found).await?;
+        match fed_service::wire_post(core, post).await? {
+            Some(w) => w,
+            None => return Ok(Vec::new()),
+        }
+    };
     let inboxes = post_inboxes(core, &w).await?;
     if inboxes.is_empty() {
         return Ok(Vec::new());

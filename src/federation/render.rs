@@ -323,8 +323,7 @@ pub fn activity(
     })
 }
 
-/// An ordered collection with only its size (followers and following lists are not
-/// shown item by item, as Mastodon does for people who hide them).
+/// An ordered collection's first document: its size (pages are linked by the caller).
 pub fn counted_collection(id: &str, total: i64) -> Value {
     json!({
         "@context": context(),

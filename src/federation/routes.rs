@@ -335,8 +335,9 @@ async fn followers(
     core: web::Data<Core>,
     req: HttpRequest,
     name: web::Path<String>,
+    q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    collection(fed, core, req, name, true).await
+    collection(fed, core, req, name, q, true).await
 }
 
 async fn following(
@@ -344,29 +345,62 @@ async fn following(
     core: web::Data<Core>,
     req: HttpRequest,
     name: web::Path<String>,
+    q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    collection(fed, core, req, name, false).await
+    collection(fed, core, req, name, q, false).await
 }
 
+/// Followers or following as a paged OrderedCollection of actor ids (the same people the
+/// profile's lists show).
 async fn collection(
     fed: Fed,
     core: web::Data<Core>,
     req: HttpRequest,
     name: web::Path<String>,
+    q: web::Query<PageQuery>,
     followers: bool,
 ) -> HttpResponse {
     if let Err(e) = fed.check_fetch(&core, &req).await {
         return json_error(e);
     }
-    match local_account(&core, &name).await {
-        Ok(a) => {
-            let (id, n) = if followers {
-                (fed.ids.followers(&a.username), a.followers_count)
-            } else {
-                (fed.ids.following(&a.username), a.following_count)
-            };
-            fed.ok(&render::counted_collection(&id, n))
+    let res = async {
+        let a = local_account(&core, &name).await?;
+        let (id, total) = if followers {
+            (fed.ids.followers(&a.username), a.followers_count)
+        } else {
+            (fed.ids.following(&a.username), a.following_count)
+        };
+        if q.page != Some(true) {
+            let mut doc = render::counted_collection(&id, total);
+            doc["first"] = json!(format!("{id}?page=true"));
+            return Ok(doc);
         }
+        let rows = fed_service::collection_page(&core, a.id, followers, q.max_id).await?;
+        let items: Vec<String> = rows
+            .iter()
+            .map(|(_, name, uri)| uri.clone().unwrap_or_else(|| fed.ids.actor(name)))
+            .collect();
+        let mut page = json!({
+            "@context": render::context(),
+            "id": match q.max_id {
+                Some(m) => format!("{id}?page=true&max_id={m}"),
+                None => format!("{id}?page=true"),
+            },
+            "type": "OrderedCollectionPage",
+            "partOf": id,
+            "totalItems": total,
+            "orderedItems": items,
+        });
+        if rows.len() == core.config.limits.page_size
+            && let Some((last, _, _)) = rows.last()
+        {
+            page["next"] = json!(format!("{id}?page=true&max_id={last}"));
+        }
+        Ok::<_, AppError>(page)
+    }
+    .await;
+    match res {
+        Ok(doc) => fed.ok(&doc),
         Err(e) => json_error(e),
     }
 }

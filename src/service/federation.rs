@@ -1118,3 +1118,37 @@ pub async fn remote_block(core: &Core, blocker: AccountId, local: String) -> App
         })
         .await
 }
+
+/// A page of followers (or followees) for the ActivityPub collections: (cursor, username,
+/// remote actor id).
+pub async fn collection_page(
+    core: &Core,
+    account: AccountId,
+    followers: bool,
+    before: Option<i64>,
+) -> AppResult<Vec<(i64, String, Option<String>)>> {
+    let limit = core.config.limits.page_size;
+    core.db
+        .read(move |c| {
+            Ok(fed::collection_page(
+                c,
+                account,
+                followers,
+                before.unwrap_or(i64::MAX),
+                limit,
+            )?)
+        })
+        .await
+}
+
+/// Adds remote people a post mentions (found after it was written) to whom it addresses.
+pub async fn add_mentions(core: &Core, post: PostId, people: Vec<AccountId>) -> AppResult<()> {
+    core.db
+        .write(move |c| {
+            for p in people {
+                posts::insert_mention(c, post, p)?;
+            }
+            Ok(())
+        })
+        .await
+}

@@ -424,3 +424,28 @@ pub fn remote_posts_with_media(
     let rows = stmt.query_map(params![before, limit as i64], |r| r.get(0).map(PostId))?;
     rows.collect()
 }
+
+/// One page of an account's followers or followees for its ActivityPub collection:
+/// (cursor, username, the actor id when remote), newest first.
+pub fn collection_page(
+    conn: &Connection,
+    account: AccountId,
+    followers: bool,
+    before: i64,
+    limit: usize,
+) -> rusqlite::Result<Vec<(i64, String, Option<String>)>> {
+    let sql = if followers {
+        "SELECT f.id, a.username, r.uri FROM follows f JOIN accounts a ON a.id = f.follower_id
+         LEFT JOIN actors r ON r.account_id = a.id
+         WHERE f.followee_id = ?1 AND f.id < ?2 ORDER BY f.id DESC LIMIT ?3"
+    } else {
+        "SELECT f.id, a.username, r.uri FROM follows f JOIN accounts a ON a.id = f.followee_id
+         LEFT JOIN actors r ON r.account_id = a.id
+         WHERE f.follower_id = ?1 AND f.id < ?2 ORDER BY f.id DESC LIMIT ?3"
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![account.0, before, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    rows.collect()
+}

@@ -1053,3 +1053,36 @@ async fn a_document_must_be_served_at_its_own_id() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), format!("/@mallory@localhost:{port}"));
 }
+
+#[actix_web::test]
+async fn mentioning_someone_not_met_yet_reaches_them_and_collections_page() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    // alice has never looked bob up: the mention is resolved when the post goes out.
+    alice
+        .say(&format!("Hello @bob@{}, nice to meet you", host(&b)))
+        .await;
+    eventually("the mention to reach bob", || async {
+        bob.get("/notifications")
+            .await
+            .body
+            .contains("nice to meet you")
+    })
+    .await;
+    // bob follows alice; her followers collection lists him, page by page.
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    let bob_actor = actor_url(&b, "bob");
+    eventually("bob in alice's followers collection", || async {
+        let (_, page) = get_json(&format!("{}/followers?page=true", actor_url(&a, "alice"))).await;
+        page["orderedItems"]
+            .as_array()
+            .is_some_and(|i| i.iter().any(|x| x == &json!(bob_actor)))
+    })
+    .await;
+    let (_, first) = get_json(&format!("{}/followers", actor_url(&a, "alice"))).await;
+    assert_eq!(first["totalItems"], 1);
+    assert_eq!(first["type"], "OrderedCollection");
+}
