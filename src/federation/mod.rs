@@ -378,6 +378,19 @@ impl Federator for Handle {
         Box::pin(async move { receive::receive(&f, &core, &activity, &signer).await })
     }
 
+    fn lookup_aliases(
+        &self,
+        core: Core,
+        query: String,
+    ) -> BoxFuture<AppResult<Option<(AccountId, String, Vec<String>)>>> {
+        let f = self.0.clone();
+        Box::pin(async move { receive::lookup_aliases(&f, &core, &query).await })
+    }
+
+    fn local_actor_id(&self, username: &str) -> String {
+        self.0.ids.actor(username)
+    }
+
     fn resolve(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Resolved>>> {
         let f = self.0.clone();
         Box::pin(async move {

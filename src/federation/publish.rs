@@ -257,6 +257,24 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             });
             Ok(one(actor.shared_inbox.unwrap_or(actor.inbox), &doc, 0))
         }
+        Outbound::Move { account, target } => {
+            let inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
+            if inboxes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let name = username(core, account).await?;
+            let me = ids.actor(&name);
+            let mut doc = render::activity(
+                &format!("{me}#moves/{}", core.next_id()),
+                "Move",
+                &me,
+                Value::String(me.clone()),
+                &[ids.followers(&name)],
+                &[],
+            );
+            doc["target"] = Value::String(target);
+            Ok(to_all(inboxes, &doc, account))
+        }
         Outbound::ProfileUpdated { account } => {
             let inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
             if inboxes.is_empty() {
@@ -266,7 +284,8 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             let (_, public) = fed.account_keys(core, a.id).await?;
             let bio = super::html::from_text(&a.bio, &|_, _| None, &|t| ids.tag(t));
             let discoverable = !fed_service::opted_out_of_search(core, a.id).await?;
-            let mut actor = render::actor(ids, &a, &public, &bio, discoverable);
+            let migration = fed_service::migration(core, a.id).await?;
+            let mut actor = render::actor(ids, &a, &public, &bio, discoverable, &migration);
             strip_context(&mut actor);
             let me = ids.actor(&a.username);
             let doc = render::activity(

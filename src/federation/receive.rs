@@ -160,7 +160,43 @@ async fn act(fed: &Federation, core: &Core, a: &Activity, signer: &str) -> AppRe
             let uri = a.id.clone().ok_or(AppError::NotFound)?;
             crate::service::reports::receive(core, domain, uri, target, post, reason).await?;
         }
-        // Moves and the rest are acknowledged; weft has no features to map them to
+        ActivityKind::Move => {
+            // The old account (the signer) names the new one, which must say it is also
+            // the old one; then people here who followed the old follow the new.
+            let old = fed.actor(core, actor_uri, false).await?;
+            if a.object_iri() != Some(actor_uri) {
+                return Err(AppError::forbidden("Only an account can move itself."));
+            }
+            let target = a.target_iri().ok_or(AppError::NotFound)?;
+            let new = match fed.ids.local_name(target) {
+                Some(name) => {
+                    let id = fed_service::local_account(core, name.to_string())
+                        .await?
+                        .ok_or(AppError::NotFound)?;
+                    let (_, aliases) = fed_service::migration(core, id).await?;
+                    if !aliases.iter().any(|x| x == actor_uri) {
+                        return Err(AppError::forbidden(
+                            "The new account does not name the old.",
+                        ));
+                    }
+                    id
+                }
+                None => {
+                    let doc = fed
+                        .fetch(core, target)
+                        .await
+                        .map_err(|_| AppError::NotFound)?;
+                    if !also_known_as(&doc).iter().any(|x| x == actor_uri) {
+                        return Err(AppError::forbidden(
+                            "The new account does not name the old.",
+                        ));
+                    }
+                    fed.actor(core, target, true).await?.account_id
+                }
+            };
+            fed_service::remote_moved(core, old.account_id, new, target.to_string()).await?;
+        }
+        // The rest are acknowledged; weft has no features to map them to
         // yet, and an inbox must never fail on what it does not know.
         _ => {
             tracing::debug!("no action for a {} from {signer}", a.kind.as_str());
@@ -650,5 +686,37 @@ pub async fn backfill(fed: &Federation, core: &Core, a: &ActorRow) {
         {
             let _ = store_note(fed, core, a, &o, false, true, 0).await;
         }
+    }
+}
+
+/// A remote person (handle or URL) with their `alsoKnownAs`, fetched afresh.
+pub async fn lookup_aliases(
+    fed: &Federation,
+    core: &Core,
+    query: &str,
+) -> AppResult<Option<(AccountId, String, Vec<String>)>> {
+    let (found, _) = resolve(fed, core, query).await?;
+    let Some(Resolved::Account(name)) = found else {
+        return Ok(None);
+    };
+    let account = crate::service::accounts::find_by_username(core, &name).await?;
+    let Some(actor) = fed_service::actor(core, account.id).await? else {
+        return Ok(None);
+    };
+    let doc = fed.fetch(core, &actor.uri).await.map_err(|e| {
+        tracing::info!("fetching {}: {e}", actor.uri);
+        AppError::NotFound
+    })?;
+    Ok(Some((account.id, actor.uri, also_known_as(&doc))))
+}
+
+fn also_known_as(doc: &serde_json::Value) -> Vec<String> {
+    match doc.get("alsoKnownAs") {
+        Some(serde_json::Value::String(s)) => vec![s.clone()],
+        Some(serde_json::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect(),
+        _ => Vec::new(),
     }
 }

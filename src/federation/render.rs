@@ -112,13 +112,15 @@ pub fn rfc3339(secs: i64) -> String {
 }
 
 /// A local person as an actor document.
-/// `discoverable` is false for people who opted out of search (here and elsewhere).
+/// `discoverable` is false for people who opted out of search (here and elsewhere);
+/// `migration` is where the account moved to and the accounts it says it also is.
 pub fn actor(
     ids: &Ids,
     a: &Account,
     public_pem: &str,
     bio_html: &str,
     discoverable: bool,
+    migration: &(Option<String>, Vec<String>),
 ) -> Value {
     let name = &a.username;
     let fields: Vec<Value> = a
@@ -154,6 +156,12 @@ pub fn actor(
             "publicKeyPem": public_pem,
         },
     });
+    if !migration.1.is_empty() {
+        doc["alsoKnownAs"] = json!(migration.1);
+    }
+    if let Some(to) = &migration.0 {
+        doc["movedTo"] = json!(to);
+    }
     if let Some(file) = &a.avatar {
         doc["icon"] = json!({"type": "Image", "mediaType": "image/jpeg", "url": ids.media(file)});
     }

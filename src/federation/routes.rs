@@ -248,7 +248,15 @@ async fn actor(
         let (_, public) = fed.account_keys(&core, a.id).await?;
         let bio = super::html::from_text(&a.bio, &|_, _| None, &|t| fed.ids.tag(t));
         let discoverable = !fed_service::opted_out_of_search(&core, a.id).await?;
-        Ok::<_, AppError>(render::actor(&fed.ids, &a, &public, &bio, discoverable))
+        let migration = fed_service::migration(&core, a.id).await?;
+        Ok::<_, AppError>(render::actor(
+            &fed.ids,
+            &a,
+            &public,
+            &bio,
+            discoverable,
+            &migration,
+        ))
     }
     .await;
     match res {

@@ -78,6 +78,11 @@ pub enum Outbound {
     Report {
         report: i64,
     },
+    /// A local account moved to `target` (an actor id): its followers elsewhere are told.
+    Move {
+        account: i64,
+        target: String,
+    },
 }
 
 /// The ActivityPub adapter, as the job handler and the search page see it.
@@ -102,6 +107,15 @@ pub trait Federator: Send + Sync + 'static {
     /// `@name@host`, or the URL of a person or a post on another server: fetches it and
     /// answers where it now lives here.
     fn resolve(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Resolved>>>;
+    /// A remote person (by handle or URL) fetched afresh: their account here, actor id and
+    /// the ids they say they also are (`alsoKnownAs`), for account moves.
+    fn lookup_aliases(
+        &self,
+        core: Core,
+        query: String,
+    ) -> BoxFuture<AppResult<Option<(AccountId, String, Vec<String>)>>>;
+    /// The actor id of a local account.
+    fn local_actor_id(&self, username: &str) -> String;
 }
 
 /// One activity for one inbox, signed with `signer`'s key when sent.
@@ -1151,4 +1165,178 @@ pub async fn add_mentions(core: &Core, post: PostId, people: Vec<AccountId>) -> 
             Ok(())
         })
         .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Moving accounts
+
+/// Where an account moved to, and the accounts it says it also is.
+pub async fn migration(core: &Core, id: AccountId) -> AppResult<(Option<String>, Vec<String>)> {
+    core.db.read(move |c| Ok(fed::migration(c, id)?)).await
+}
+
+fn federator(core: &Core) -> AppResult<Arc<dyn Federator>> {
+    core.federation.get().ok_or_else(|| {
+        AppError::forbidden(
+            "This instance does not federate, so accounts cannot move here or away.",
+        )
+    })
+}
+
+/// Sets the accounts the viewer says they also are (handles or URLs, each looked up), so
+/// that those accounts can move here.
+pub async fn set_aliases(
+    core: &Core,
+    viewer: &super::accounts::Viewer,
+    handles: Vec<String>,
+) -> AppResult<Vec<String>> {
+    let f = federator(core)?;
+    let mut uris = Vec::new();
+    for h in handles
+        .iter()
+        .map(|h| h.trim())
+        .filter(|h| !h.is_empty())
+        .take(5)
+    {
+        match f.lookup_aliases(core.clone(), h.to_string()).await? {
+            Some((_, uri, _)) => uris.push(uri),
+            None => {
+                return Err(AppError::Invalid(format!(
+                    "{h} could not be found. Give a handle such as @name@example.org."
+                )));
+            }
+        }
+    }
+    let me = viewer.id();
+    let saved = uris.clone();
+    let enabled = core.config.federation.enabled;
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            fed::set_aliases(c, me, &saved)?;
+            publish_in_tx(c, &ids, enabled, Outbound::ProfileUpdated { account: me.0 })
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(uris)
+}
+
+/// Moves the viewer's account to another one (elsewhere), which must name this one among
+/// the accounts it also is. Followers here and elsewhere follow the new account instead.
+pub async fn move_account(
+    core: &Core,
+    viewer: &super::accounts::Viewer,
+    target: &str,
+) -> AppResult<()> {
+    let f = federator(core)?;
+    let me = viewer.id();
+    let my_uri = f.local_actor_id(&viewer.account.username);
+    let Some((target_id, target_uri, aliases)) = f
+        .lookup_aliases(core.clone(), target.trim().to_string())
+        .await?
+    else {
+        return Err(AppError::invalid(
+            "That account could not be found. Give a handle such as @name@example.org.",
+        ));
+    };
+    if !aliases.iter().any(|a| a == &my_uri) {
+        return Err(AppError::invalid(format!(
+            "The new account must first list this one as an alias (its \"also known as\" \
+             setting must include {my_uri}). Add it there, then try again."
+        )));
+    }
+    let ids = core.ids.clone();
+    let base = core.urls.base().to_string();
+    let enabled = core.config.federation.enabled;
+    let keep = core.config.feeds.home_size;
+    core.db
+        .write(move |c| {
+            fed::set_moved_to(c, me, Some(&target_uri))?;
+            publish_in_tx(
+                c,
+                &ids,
+                enabled,
+                Outbound::Move {
+                    account: me.0,
+                    target: target_uri.clone(),
+                },
+            )?;
+            move_followers_in_tx(c, &ids, &base, enabled, keep, me, target_id)?;
+            Ok(())
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(())
+}
+
+/// A remote account moved to `new` (checked by the adapter): people here who followed it
+/// follow the new one instead.
+pub async fn remote_moved(
+    core: &Core,
+    old: AccountId,
+    new: AccountId,
+    new_uri: String,
+) -> AppResult<usize> {
+    let ids = core.ids.clone();
+    let base = core.urls.base().to_string();
+    let enabled = core.config.federation.enabled;
+    let keep = core.config.feeds.home_size;
+    let n = core
+        .db
+        .write(move |c| {
+            fed::set_moved_to(c, old, Some(&new_uri))?;
+            move_followers_in_tx(c, &ids, &base, enabled, keep, old, new)
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(n)
+}
+
+/// Local followers of `old` stop following it and follow `new` (a request and a Follow
+/// when `new` is elsewhere or locked).
+fn move_followers_in_tx(
+    c: &Connection,
+    ids: &IdGen,
+    base: &str,
+    enabled: bool,
+    keep: usize,
+    old: AccountId,
+    new: AccountId,
+) -> AppResult<usize> {
+    let followers = fed::local_followers(c, old)?;
+    let remote_new = fed::is_remote(c, new)?;
+    let locked_new = accounts::find_by_id(c, new)?.is_some_and(|a| a.locked);
+    let now = now_secs();
+    for f in &followers {
+        super::follows::unfollow_in_tx(c, *f, old)?;
+        if *f == new {
+            continue;
+        }
+        let rel = follows::relationship(c, *f, new)?;
+        if rel.following || rel.requested {
+            continue;
+        }
+        if remote_new {
+            let activity = format!("{base}/activities/follow/{}", ids.next());
+            follows::insert_request(c, ids.next(), *f, new, now)?;
+            fed::set_follow_activity(c, *f, new, &activity)?;
+            publish_in_tx(
+                c,
+                ids,
+                enabled,
+                Outbound::Follow {
+                    follower: f.0,
+                    followee: new.0,
+                    activity,
+                },
+            )?;
+        } else if locked_new {
+            if follows::insert_request(c, ids.next(), *f, new, now)? {
+                super::notify(c, ids, new, NotificationKind::FollowRequest, *f, None)?;
+            }
+        } else {
+            super::follows::insert_follow(c, ids, *f, new, keep)?;
+        }
+    }
+    Ok(followers.len())
 }

@@ -176,6 +176,8 @@ pub struct ProfilePage {
     pub account: crate::store::models::Account,
     pub relationship: crate::store::models::Relationship,
     pub page: Page<FeedItem>,
+    /// The account this one moved to: its username here when known, else its actor id.
+    pub moved_to: Option<String>,
 }
 
 pub async fn profile_page(
@@ -201,10 +203,19 @@ pub async fn profile_page(
             };
             let rows = feeds::profile(c, me, account.id, tab, before.unwrap_or(i64::MAX), limit)?;
             let page = page(c, me, rows, limit)?;
+            let moved_to = match crate::store::federation::migration(c, account.id)?.0 {
+                Some(uri) => Some(
+                    crate::store::federation::find_actor_by_uri(c, &uri)?
+                        .map(|a| a.username)
+                        .unwrap_or(uri),
+                ),
+                None => None,
+            };
             Ok(ProfilePage {
                 account,
                 relationship,
                 page,
+                moved_to,
             })
         })
         .await

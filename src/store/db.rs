@@ -61,6 +61,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0005_drop_unused_indexes.sql"),
     include_str!("../../migrations/0006_federation.sql"),
     include_str!("../../migrations/0007_reports.sql"),
+    include_str!("../../migrations/0008_account_moves.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

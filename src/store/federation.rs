@@ -449,3 +449,39 @@ pub fn collection_page(
     })?;
     rows.collect()
 }
+
+/// Where an account moved to, and the accounts it says it also is.
+pub fn migration(
+    conn: &Connection,
+    id: AccountId,
+) -> rusqlite::Result<(Option<String>, Vec<String>)> {
+    let (moved, aliases): (Option<String>, String) = conn
+        .prepare_cached("SELECT moved_to, aliases FROM accounts WHERE id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((None, "[]".into()));
+    Ok((moved, serde_json::from_str(&aliases).unwrap_or_default()))
+}
+
+pub fn set_aliases(conn: &Connection, id: AccountId, aliases: &[String]) -> rusqlite::Result<()> {
+    let json = serde_json::to_string(aliases).unwrap_or_else(|_| "[]".into());
+    conn.prepare_cached("UPDATE accounts SET aliases = ?2 WHERE id = ?1")?
+        .execute(params![id.0, json])?;
+    Ok(())
+}
+
+pub fn set_moved_to(conn: &Connection, id: AccountId, to: Option<&str>) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE accounts SET moved_to = ?2 WHERE id = ?1")?
+        .execute(params![id.0, to])?;
+    Ok(())
+}
+
+/// Local accounts following `account` (remote followers move themselves).
+pub fn local_followers(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<AccountId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.follower_id FROM follows f WHERE f.followee_id = ?1
+         AND NOT EXISTS (SELECT 1 FROM actors r WHERE r.account_id = f.follower_id)",
+    )?;
+    let rows = stmt.query_map([account.0], |r| r.get(0).map(AccountId))?;
+    rows.collect()
+}

@@ -44,6 +44,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/search/suggest", web::get().to(search::suggest))
         .route("/explore", web::get().to(search::explore))
         .route("/settings/search", web::get().to(search::settings))
+        .route("/settings/migration", web::get().to(settings::migration))
+        .route(
+            "/settings/migration/aliases",
+            web::post().to(settings::save_aliases),
+        )
+        .route(
+            "/settings/migration/move",
+            web::post().to(settings::move_account),
+        )
         .route("/settings/search", web::post().to(search::save_settings))
         .route("/admin/search", web::get().to(search::admin))
         .route("/admin/search/rebuild", web::post().to(search::rebuild))

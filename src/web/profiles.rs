@@ -40,6 +40,7 @@ pub async fn show(
         &p.relationship,
         tab,
         &p.page,
+        p.moved_to.as_deref(),
     )))
 }
 

@@ -7,12 +7,13 @@ use serde::Deserialize;
 
 use super::extract::{CsrfForm, CsrfUpload, Ctx, NoFields, Verified};
 use super::upload::FilePart;
+use super::views;
 use super::views::Notice;
 use super::views::pages::{self, ProfileFormState, SettingsPage};
 use super::{form_error, html, rerender, see_other};
 use crate::error::{AppError, AppResult};
 use crate::service::accounts::{self, ProfileInput, Viewer};
-use crate::service::media;
+use crate::service::{federation, media};
 
 fn profile_state(v: &Viewer) -> ProfileFormState {
     ProfileFormState {
@@ -195,4 +196,89 @@ pub async fn logout_others(ctx: Ctx, form: CsrfForm<NoFields>) -> AppResult<Http
     let v = ctx.require_viewer()?;
     accounts::logout_others(&ctx.core, v).await?;
     Ok(see_other("/settings?saved=sessions"))
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct MigrationQuery {
+    done: Option<String>,
+}
+
+/// `/settings/migration`: aliases (to move here) and moving away.
+pub async fn migration(
+    ctx: Ctx,
+    q: actix_web::web::Query<MigrationQuery>,
+) -> AppResult<HttpResponse> {
+    let v = ctx.require_viewer()?;
+    let (moved, aliases) = federation::migration(&ctx.core, v.id()).await?;
+    let n = match q.done.as_deref() {
+        Some("aliases") => Some(Notice::Info("Saved.")),
+        Some("moved") => Some(Notice::Info("Your followers are being moved.")),
+        _ => None,
+    };
+    Ok(html(views::federation::migration(
+        &ctx,
+        moved.as_deref(),
+        &aliases,
+        n,
+        ("", ""),
+    )))
+}
+
+#[derive(serde::Deserialize)]
+pub struct AliasesForm {
+    #[serde(default)]
+    aliases: String,
+}
+
+pub async fn save_aliases(ctx: Ctx, form: CsrfForm<AliasesForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    let handles: Vec<String> = f
+        .aliases
+        .split([',', '\n'])
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    match federation::set_aliases(&ctx.core, v, handles).await {
+        Ok(_) => Ok(see_other("/settings/migration?done=aliases")),
+        Err(e) => migration_error(&ctx, v, e, (&f.aliases, "")).await,
+    }
+}
+
+#[derive(serde::Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    target: String,
+}
+
+pub async fn move_account(ctx: Ctx, form: CsrfForm<MoveForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    match federation::move_account(&ctx.core, v, &f.target).await {
+        Ok(()) => Ok(see_other("/settings/migration?done=moved")),
+        Err(e) => migration_error(&ctx, v, e, ("", &f.target)).await,
+    }
+}
+
+/// The page again with what was typed and what to do about the error.
+async fn migration_error(
+    ctx: &Ctx,
+    v: &crate::service::accounts::Viewer,
+    e: crate::error::AppError,
+    typed: (&str, &str),
+) -> AppResult<HttpResponse> {
+    let Some(msg) = crate::web::form_error(&e) else {
+        return Err(e);
+    };
+    let (moved, aliases) = federation::migration(&ctx.core, v.id()).await?;
+    Ok(crate::web::rerender(
+        &e,
+        views::federation::migration(
+            ctx,
+            moved.as_deref(),
+            &aliases,
+            Some(Notice::Error(&msg)),
+            typed,
+        ),
+    ))
 }

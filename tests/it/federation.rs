@@ -1086,3 +1086,72 @@ async fn mentioning_someone_not_met_yet_reaches_them_and_collections_page() {
     assert_eq!(first["totalItems"], 1);
     assert_eq!(first["type"], "OrderedCollection");
 }
+
+#[actix_web::test]
+async fn an_account_moves_to_another_server_with_its_followers() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let carol = a.signup("carol").await;
+    let bob = b.signup("bob").await;
+    let alice2 = b.signup("alice2").await;
+    carol.follow("alice").await;
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.follow(&alice_there).await;
+    eventually("bob to follow alice", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    let new_handle = format!("alice2@{}", host(&b));
+
+    // Without the alias on the new account, the move is refused and the form kept.
+    let r = alice
+        .post(
+            "/settings/migration/move",
+            &[("target", &format!("@{new_handle}"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("must first list this one as an alias");
+    r.assert_contains(&format!("value=\"@{new_handle}\""));
+
+    let r = alice2
+        .post(
+            "/settings/migration/aliases",
+            &[("aliases", &format!("@{alice_there}"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, doc) = get_json(&actor_url(&b, "alice2")).await;
+    assert_eq!(doc["alsoKnownAs"][0], actor_url(&a, "alice"));
+    let r = alice
+        .post(
+            "/settings/migration/move",
+            &[("target", &format!("@{new_handle}"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Followers on both servers now follow the new account.
+    eventually("carol (on A) to follow alice2 on B", || async {
+        carol
+            .get(&format!("/@{new_handle}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    eventually("bob (on B) to follow alice2", || async {
+        bob.get("/@alice2").await.body.contains("Unfollow")
+    })
+    .await;
+    a.anon()
+        .get("/@alice")
+        .await
+        .assert_contains("This account has moved to");
+    let (_, doc) = get_json(&actor_url(&a, "alice")).await;
+    assert_eq!(doc["movedTo"], actor_url(&b, "alice2"));
+}

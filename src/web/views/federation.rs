@@ -100,3 +100,51 @@ pub fn admin(ctx: &Ctx, o: &FederationOverview, n: Option<Notice<'_>>) -> Markup
     };
     page(ctx, "Federation", body)
 }
+
+/// The account-migration settings: aliases (to move here) and moving away.
+pub fn migration(
+    ctx: &Ctx,
+    moved_to: Option<&str>,
+    aliases: &[String],
+    n: Option<Notice<'_>>,
+    typed: (&str, &str),
+) -> Markup {
+    let body = html! {
+        div.page-head { h1 { "Moving accounts" } }
+        p { a href="/settings" { "← Settings" } }
+        @if let Some(n) = &n { (notice(n)) }
+        section.settings-section #aliases {
+            h2 { "Moving here from another account" }
+            p { "To bring your followers from another account (on Mastodon, GoToSocial or another weft), first name it here, then start the move from that account." }
+            @if !aliases.is_empty() {
+                p { "This account is also known as:" }
+                ul { @for a in aliases { li { (a) } } }
+            }
+            form method="post" action="/settings/migration/aliases" {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                div.field {
+                    label for="aliases-input" { "Your other account (a handle such as @you@example.org; leave empty to remove)" }
+                    input #aliases-input type="text" name="aliases" value=(typed.0) autocomplete="off";
+                }
+                button.button.primary type="submit" { "Save" }
+            }
+        }
+        section.settings-section #move {
+            h2 { "Moving this account elsewhere" }
+            @if let Some(to) = moved_to {
+                p { "This account has moved to " (to) ". Your followers were asked to follow the new account." }
+            } @else {
+                p { "Your followers here and on other servers will follow the new account instead. The new account must first name this one as an alias (\"also known as\")." }
+                form method="post" action="/settings/migration/move" {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    div.field {
+                        label for="move-target" { "The new account (a handle such as @you@example.org)" }
+                        input #move-target type="text" name="target" value=(typed.1) required autocomplete="off";
+                    }
+                    button.button.danger type="submit" { "Move my followers" }
+                }
+            }
+        }
+    };
+    page(ctx, "Moving accounts", body)
+}

@@ -299,6 +299,7 @@ pub fn profile(
     rel: &Relationship,
     tab: ProfileTab,
     p: &Page<FeedItem>,
+    moved_to: Option<&str>,
 ) -> Markup {
     let base = Urls::profile(&a.username);
     let tab_link = |t: ProfileTab, label: &str| {
@@ -311,6 +312,17 @@ pub fn profile(
     };
     let own = ctx.viewer_id() == Some(a.id);
     let body = html! {
+        @if let Some(to) = moved_to {
+            p.notice.info role="status" {
+                "This account has moved to "
+                @if to.contains("://") {
+                    a href=(to) rel="nofollow noopener" { (to) }
+                } @else {
+                    a href=(Urls::profile(to)) { "@" (to) }
+                }
+                "."
+            }
+        }
         section.profile-header {
             div.profile-banner {
                 @if let Some(h) = &a.header {
@@ -601,6 +613,12 @@ pub fn settings(ctx: &Ctx, s: &SettingsPage<'_>) -> Markup {
         section.settings-section #search-settings {
             h2 { "Search and hashtags" }
             p { a href="/settings/search" { "Choose whether you appear in search, and manage the hashtags you follow." } }
+        }
+        @if ctx.core.config.federation.enabled {
+            section.settings-section #migration-settings {
+                h2 { "Moving accounts" }
+                p { a href="/settings/migration" { "Move here from another server, or move this account elsewhere." } }
+            }
         }
         section.settings-section #password {
             h2 { "Password" }
