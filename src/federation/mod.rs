@@ -27,7 +27,7 @@ use crate::jobs::Failure;
 use crate::service::Core;
 use crate::service::federation::ActorRow;
 use crate::service::federation::{
-    self as fed_service, BoxFuture, Delivery, Federator, Outbound, RemoteActor, Resolved,
+    self as fed_service, Aliased, BoxFuture, Delivery, Federator, Outbound, RemoteActor, Resolved,
 };
 use client::{Client, FetchError};
 use render::Ids;
@@ -378,11 +378,7 @@ impl Federator for Handle {
         Box::pin(async move { receive::receive(&f, &core, &activity, &signer).await })
     }
 
-    fn lookup_aliases(
-        &self,
-        core: Core,
-        query: String,
-    ) -> BoxFuture<AppResult<Option<(AccountId, String, Vec<String>)>>> {
+    fn lookup_aliases(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Aliased>>> {
         let f = self.0.clone();
         Box::pin(async move { receive::lookup_aliases(&f, &core, &query).await })
     }

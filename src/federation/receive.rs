@@ -694,7 +694,7 @@ pub async fn lookup_aliases(
     fed: &Federation,
     core: &Core,
     query: &str,
-) -> AppResult<Option<(AccountId, String, Vec<String>)>> {
+) -> AppResult<Option<fed_service::Aliased>> {
     let (found, _) = resolve(fed, core, query).await?;
     let Some(Resolved::Account(name)) = found else {
         return Ok(None);

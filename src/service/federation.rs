@@ -109,14 +109,13 @@ pub trait Federator: Send + Sync + 'static {
     fn resolve(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Resolved>>>;
     /// A remote person (by handle or URL) fetched afresh: their account here, actor id and
     /// the ids they say they also are (`alsoKnownAs`), for account moves.
-    fn lookup_aliases(
-        &self,
-        core: Core,
-        query: String,
-    ) -> BoxFuture<AppResult<Option<(AccountId, String, Vec<String>)>>>;
+    fn lookup_aliases(&self, core: Core, query: String) -> BoxFuture<AppResult<Option<Aliased>>>;
     /// The actor id of a local account.
     fn local_actor_id(&self, username: &str) -> String;
 }
+
+/// A remote person's account here, actor id and `alsoKnownAs`.
+pub type Aliased = (AccountId, String, Vec<String>);
 
 /// One activity for one inbox, signed with `signer`'s key when sent.
 #[derive(Debug, Clone)]
