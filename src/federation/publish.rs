@@ -257,6 +257,33 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             });
             Ok(one(actor.shared_inbox.unwrap_or(actor.inbox), &doc, 0))
         }
+        Outbound::Block {
+            blocker,
+            blocked,
+            on,
+        } => {
+            let Some(target) = fed_service::actor(core, AccountId(blocked)).await? else {
+                return Ok(Vec::new());
+            };
+            let me = ids.actor(&username(core, blocker).await?);
+            let block_id = format!("{me}#blocks/{blocked}/{}", core.next_id());
+            let block = json!({"id": block_id, "type": "Block", "actor": me, "object": target.uri});
+            let doc = if on {
+                let mut b = block;
+                b["@context"] = render::context();
+                b
+            } else {
+                render::activity(
+                    &format!("{block_id}/undo"),
+                    "Undo",
+                    &me,
+                    block,
+                    std::slice::from_ref(&target.uri),
+                    &[],
+                )
+            };
+            Ok(one(target.inbox, &doc, blocker))
+        }
         Outbound::Move { account, target } => {
             let inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
             if inboxes.is_empty() {

@@ -128,7 +128,8 @@ async fn act(fed: &Federation, core: &Core, a: &Activity, signer: &str) -> AppRe
             let actor = fed.actor(core, actor_uri, false).await?;
             let object = a.object_iri().ok_or(AppError::NotFound)?;
             let name = fed.ids.local_name(object).ok_or(AppError::NotFound)?;
-            fed_service::remote_block(core, actor.account_id, name.to_string()).await?;
+            crate::service::blocks::remote_block(core, actor.account_id, name.to_string(), true)
+                .await?;
         }
         ActivityKind::Flag => {
             // Reports name the reported person and, often, some of their posts.
@@ -226,6 +227,12 @@ async fn undo(fed: &Federation, core: &Core, a: &Activity, actor_uri: &str) -> A
         ActivityKind::Like => {
             let post = local_or_known_post(fed, core, inner.object_iri()).await?;
             fed_service::remote_like(core, actor.account_id, post, false).await?;
+        }
+        ActivityKind::Block => {
+            let object = inner.object_iri().ok_or(AppError::NotFound)?;
+            let name = fed.ids.local_name(object).ok_or(AppError::NotFound)?;
+            crate::service::blocks::remote_block(core, actor.account_id, name.to_string(), false)
+                .await?;
         }
         ActivityKind::Announce => {
             if let Some(id) = &inner.id {

@@ -78,6 +78,12 @@ pub enum Outbound {
     Report {
         report: i64,
     },
+    /// A local account blocked (or unblocked) someone elsewhere.
+    Block {
+        blocker: i64,
+        blocked: i64,
+        on: bool,
+    },
     /// A local account moved to `target` (an actor id): its followers elsewhere are told.
     Move {
         account: i64,
@@ -457,6 +463,7 @@ pub async fn remote_follow(
             if fed::is_remote(c, target.id)? || target.status != AccountStatus::Active {
                 return Err(AppError::NotFound);
             }
+            super::blocks::check_not_blocked(c, follower, target.id)?;
             fed::set_follow_activity(c, follower, target.id, &activity)?;
             // Followed already (a retry, or they lost our Accept): it is confirmed again.
             if !follows::relationship(c, follower, target.id)?.following {
@@ -593,8 +600,9 @@ fn create_post_in_tx(c: &Connection, ids: &IdGen, p: &RemotePost) -> AppResult<P
         None => None,
     };
     if let Some(parent) = &parent {
-        // Reply controls hold across servers too: a reply the conversation does not allow
-        // is not stored here (the remote server may still show it to its own people).
+        // Reply controls and blocks hold across servers too: a reply the conversation does
+        // not allow is not stored here (the remote server may still show it to its people).
+        super::blocks::check_not_blocked(c, p.author, parent.author)?;
         super::posts::check_reply_allowed(c, parent, p.author)?;
     }
     let quoted = p
@@ -640,6 +648,9 @@ fn create_post_in_tx(c: &Connection, ids: &IdGen, p: &RemotePost) -> AppResult<P
         }
     }
     for m in &p.mentions {
+        if crate::store::blocks::between(c, p.author, *m)? {
+            continue;
+        }
         posts::insert_mention(c, id, *m)?;
         if !notified.contains(m) {
             super::notify(c, ids, *m, NotificationKind::Mention, p.author, Some(id))?;
@@ -1113,23 +1124,6 @@ pub async fn retry_instance(
         .await?;
     core.jobs.wake();
     Ok(n)
-}
-
-/// A remote person blocked a local one: neither follows the other any more (as Mastodon
-/// does); the block itself is theirs to enforce.
-pub async fn remote_block(core: &Core, blocker: AccountId, local: String) -> AppResult<()> {
-    core.db
-        .write(move |c| {
-            let Some(target) = accounts::find_by_username(c, &local)? else {
-                return Err(AppError::NotFound);
-            };
-            for (a, b) in [(blocker, target.id), (target.id, blocker)] {
-                super::follows::unfollow_in_tx(c, a, b)?;
-                fed::delete_follow_activity(c, a, b)?;
-            }
-            Ok(())
-        })
-        .await
 }
 
 /// A page of followers (or followees) for the ActivityPub collections: (cursor, username,

@@ -33,6 +33,7 @@ pub async fn follow(core: &Core, viewer: &Viewer, target: &str) -> AppResult<Fol
     let out = core
         .db
         .write(move |c| {
+            super::blocks::check_not_blocked(c, me, target.id)?;
             let rel = follows::relationship(c, me, target.id)?;
             if rel.following {
                 return Ok(FollowOutcome::Following);

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod blocks;
 pub mod federation;
 pub mod follows;
 pub mod home;

@@ -170,6 +170,7 @@ fn create_in_tx(
                 }
                 Err(e) => return Err(e),
             };
+            super::blocks::check_not_blocked(c, me, p.author)?;
             check_reply_allowed(c, &p, me)?;
             Some(p)
         }
@@ -189,6 +190,7 @@ fn create_in_tx(
             if q.visibility != Visibility::Public {
                 return Err(AppError::forbidden("Only public posts can be quoted."));
             }
+            super::blocks::check_not_blocked(c, me, q.author)?;
             Some(q)
         }
         None => None,
@@ -231,7 +233,7 @@ fn create_in_tx(
             notified.push(p.author);
         }
     }
-    for m in mentioned_in(c, &body_text)? {
+    for m in mentioned_in(c, me, &body_text)? {
         posts::insert_mention(c, id, m)?;
         if !notified.contains(&m) {
             super::notify(c, ids, m, NotificationKind::Mention, me, Some(id))?;
@@ -250,13 +252,20 @@ fn create_in_tx(
 
 /// The accounts a text @mentions: local ones by name, remote ones (`@name@host`) when
 /// this server knows them.
-fn mentioned_in(c: &Connection, body: &str) -> AppResult<Vec<AccountId>> {
+/// Someone who blocks the author (or whom the author blocks) is not addressed.
+fn mentioned_in(c: &Connection, author: AccountId, body: &str) -> AppResult<Vec<AccountId>> {
     let mut out = accounts::find_active_ids_by_usernames(c, &text::local_mentions(body))?;
     out.extend(super::federation::find_remote_by_handles(
         c,
         &text::remote_mentions(body),
     )?);
-    Ok(out)
+    let mut kept = Vec::with_capacity(out.len());
+    for m in out {
+        if !crate::store::blocks::between(c, author, m)? {
+            kept.push(m);
+        }
+    }
+    Ok(kept)
 }
 
 /// Replaces the text of the viewer's own post, keeping the old version in its history.
@@ -307,7 +316,7 @@ pub async fn edit(
             {
                 posts::insert_mention(c, id, parent.author)?;
             }
-            for m in mentioned_in(c, &body)? {
+            for m in mentioned_in(c, me, &body)? {
                 if posts::insert_mention(c, id, m)? && m != me && !before.contains(&m) {
                     super::notify(c, &ids, m, NotificationKind::Mention, me, Some(id))?;
                 }
@@ -397,7 +406,9 @@ pub async fn set_like(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> App
 /// someone who lost access can still take it back.
 fn acted_on(c: &Connection, me: AccountId, id: PostId, on: bool) -> AppResult<PostFacts> {
     if on {
-        visible_post(c, me, id)
+        let p = visible_post(c, me, id)?;
+        super::blocks::check_not_blocked(c, me, p.author)?;
+        Ok(p)
     } else {
         not_found_or_deleted(posts::find_facts(c, id)?)
     }

@@ -37,9 +37,17 @@ fn attach_quote(c: &Connection, viewer: AccountId, post: &mut PostView) -> AppRe
 /// must still be visible and present, quotes are attached when the viewer may see them.
 fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<Vec<FeedItem>> {
     let ids: Vec<PostId> = rows.iter().map(|r| r.post).collect();
+    // People the viewer blocks, or who block the viewer, stay out of each other's feeds.
+    let apart: HashSet<AccountId> = if viewer == super::ANONYMOUS {
+        HashSet::new()
+    } else {
+        crate::store::blocks::involving(c, viewer)?
+            .into_iter()
+            .collect()
+    };
     let mut views: HashMap<PostId, PostView> = posts::find_views(c, viewer, &ids)?
         .into_iter()
-        .filter(|p| !p.deleted)
+        .filter(|p| !p.deleted && !apart.contains(&p.author.id))
         .map(|p| (p.id, p))
         .collect();
     let reposted: Vec<PostId> = rows
@@ -84,7 +92,7 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
         };
         let reposted_by = match row.reposted_by {
             Some(r) => {
-                if !visible_reposted.contains(&post.id) {
+                if !visible_reposted.contains(&post.id) || apart.contains(&r) {
                     continue;
                 }
                 accounts::find_brief(c, r)?
@@ -328,12 +336,22 @@ pub async fn thread(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResu
 
             let ids = feeds::descendants(c, id, limit + 1)?;
             let truncated = ids.len() > limit;
+            let apart: HashSet<AccountId> = if me == super::ANONYMOUS {
+                HashSet::new()
+            } else {
+                crate::store::blocks::involving(c, me)?
+                    .into_iter()
+                    .collect()
+            };
             let mut by_parent: HashMap<PostId, Vec<PostView>> = HashMap::new();
             for rid in ids.into_iter().take(limit) {
                 let Some(mut r) = posts::find_view(c, me, rid)? else {
                     continue;
                 };
                 if !r.deleted && !posts::is_visible(c, me, rid)? {
+                    continue;
+                }
+                if apart.contains(&r.author.id) {
                     continue;
                 }
                 attach_quote(c, me, &mut r)?;

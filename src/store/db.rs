@@ -62,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_federation.sql"),
     include_str!("../../migrations/0007_reports.sql"),
     include_str!("../../migrations/0008_account_moves.sql"),
+    include_str!("../../migrations/0009_blocks.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

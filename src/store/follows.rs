@@ -25,13 +25,15 @@ pub fn relationship(
     conn.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM follows WHERE follower_id = ?1 AND followee_id = ?2),
                 EXISTS (SELECT 1 FROM follow_requests WHERE requester_id = ?1 AND target_id = ?2),
-                EXISTS (SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = ?1)",
+                EXISTS (SELECT 1 FROM follows WHERE follower_id = ?2 AND followee_id = ?1),
+                EXISTS (SELECT 1 FROM blocks WHERE blocker_id = ?1 AND blocked_id = ?2)",
     )?
     .query_row(params![viewer.0, other.0], |r| {
         Ok(Relationship {
             following: r.get(0)?,
             requested: r.get(1)?,
             followed_by: r.get(2)?,
+            blocking: r.get(3)?,
         })
     })
 }

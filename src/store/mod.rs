@@ -24,6 +24,7 @@ macro_rules! visible_to_viewer {
 }
 
 pub mod accounts;
+pub mod blocks;
 pub mod db;
 pub mod federation;
 pub mod feeds;

@@ -200,6 +200,8 @@ pub struct Relationship {
     pub following: bool,
     pub requested: bool,
     pub followed_by: bool,
+    /// The viewer blocks the other account.
+    pub blocking: bool,
 }
 
 /// An entry in a followers/following/requests list, with its keyset cursor.

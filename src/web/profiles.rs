@@ -145,3 +145,25 @@ pub async fn reject(
     follows::reject(&ctx.core, v, &name).await?;
     Ok(see_other("/follow_requests"))
 }
+
+pub async fn block(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<NoFields>,
+) -> AppResult<HttpResponse> {
+    form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    crate::service::blocks::block(&ctx.core, v, &name, true).await?;
+    Ok(see_other(&Urls::profile(&name.to_ascii_lowercase())))
+}
+
+pub async fn unblock(
+    ctx: Ctx,
+    name: web::Path<String>,
+    form: CsrfForm<NoFields>,
+) -> AppResult<HttpResponse> {
+    form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    crate::service::blocks::block(&ctx.core, v, &name, false).await?;
+    Ok(see_other(&Urls::profile(&name.to_ascii_lowercase())))
+}

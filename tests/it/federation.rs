@@ -815,6 +815,50 @@ async fn a_remote_block_ends_follows_both_ways() {
             .contains(&bob_here)
     })
     .await;
+    // The block holds on alice's server: bob cannot follow her again from his.
+    bob.follow(&alice_there).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    a.anon()
+        .get("/@alice/followers")
+        .await
+        .assert_lacks(&bob_here);
+
+    // And the other way: alice blocks carol on B, whose server hears of it.
+    let carol = b.signup("carol").await;
+    let alice = a.signup("alice2").await;
+    let carol_there = look_up(&alice, &b, "carol").await;
+    alice.follow(&carol_there).await;
+    eventually("alice2 to follow carol", || async {
+        alice
+            .get(&format!("/@{carol_there}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    let r = alice.post(&format!("/@{carol_there}/block"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let alice_here = format!("alice2@{}", host(&a));
+    eventually("the Block to end the follow on B", || async {
+        !b.anon()
+            .get("/@carol/followers")
+            .await
+            .body
+            .contains(&alice_here)
+    })
+    .await;
+    let alice_on_b = look_up(&carol, &a, "alice2").await;
+    assert_eq!(
+        carol.follow(&alice_on_b).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Unblocking is heard too.
+    let r = alice.post(&format!("/@{carol_there}/unblock"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    eventually("the Undo(Block) to reach B", || async {
+        carol.follow(&alice_on_b).await.status == StatusCode::SEE_OTHER
+    })
+    .await;
 }
 
 #[actix_web::test]

@@ -598,6 +598,9 @@ pub fn follow_button(ctx: &Ctx, a: &Account, rel: &Relationship) -> Markup {
     if v.id() == a.id {
         return html! { a.button href="/settings" { "Edit profile" } };
     }
+    if rel.blocking {
+        return html! {};
+    }
     let (action, label, class) = if rel.following {
         ("unfollow", "Unfollow", "button")
     } else if rel.requested {
@@ -613,6 +616,26 @@ pub fn follow_button(ctx: &Ctx, a: &Account, rel: &Relationship) -> Markup {
             input type="hidden" name="csrf" value=(ctx.csrf);
             button type="submit" class=(class) { (label) }
         }
+    }
+}
+
+/// Block or unblock, beside the follow button on a profile.
+pub fn block_button(ctx: &Ctx, a: &Account, rel: &Relationship) -> Markup {
+    match &ctx.viewer {
+        Some(v) if v.id() != a.id => {
+            let (action, label) = if rel.blocking {
+                ("unblock", "Unblock")
+            } else {
+                ("block", "Block")
+            };
+            html! {
+                form.inline method="post" action=(format!("/@{}/{action}", a.username)) {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    button.button type="submit" title=(if rel.blocking { "Let this person follow and reply to you again" } else { "Stop this person from following, replying to or mentioning you" }) { (label) }
+                }
+            }
+        }
+        _ => html! {},
     }
 }
 

@@ -312,6 +312,9 @@ pub fn profile(
     };
     let own = ctx.viewer_id() == Some(a.id);
     let body = html! {
+        @if rel.blocking {
+            p.notice.info role="status" { "You blocked this account: neither of you sees the other's posts, and they cannot follow, reply to or mention you." }
+        }
         @if let Some(to) = moved_to {
             p.notice.info role="status" {
                 "This account has moved to "
@@ -331,7 +334,7 @@ pub fn profile(
             }
             div.profile-top {
                 (components::avatar(&a.username, &a.display_name, a.avatar.as_deref(), "large"))
-                div.profile-actions { (follow_button(ctx, a, rel)) }
+                div.profile-actions { (follow_button(ctx, a, rel)) (components::block_button(ctx, a, rel)) }
             }
             h1.profile-name {
                 bdi { (a.brief().name()) }

@@ -1,0 +1,100 @@
+//! Blocking someone: follows end both ways, and the two are kept apart from then on (no
+//! follows, replies, quotes, likes, reposts or mention notifications between them; neither
+//! sees the other's posts in feeds and threads). A person elsewhere hears of it (Block).
+
+use super::Core;
+use super::accounts::Viewer;
+use super::federation::{Outbound, publish_in_tx};
+use crate::domain::{AccountId, now_secs};
+use crate::error::{AppError, AppResult};
+use crate::store::{accounts, blocks, federation as fed};
+
+pub async fn block(core: &Core, viewer: &Viewer, target: &str, on: bool) -> AppResult<()> {
+    let target = super::accounts::find_by_username(core, target).await?;
+    let me = viewer.id();
+    if target.id == me {
+        return Err(AppError::invalid("You cannot block yourself."));
+    }
+    let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
+    core.db
+        .write(move |c| {
+            let changed = if on {
+                let new = blocks::insert(c, me, target.id, now_secs())?;
+                if new {
+                    for (a, b) in [(me, target.id), (target.id, me)] {
+                        super::follows::unfollow_in_tx(c, a, b)?;
+                        fed::delete_follow_activity(c, a, b)?;
+                    }
+                }
+                new
+            } else {
+                blocks::delete(c, me, target.id)?
+            };
+            if changed && fed::is_remote(c, target.id)? {
+                publish_in_tx(
+                    c,
+                    &ids,
+                    federation,
+                    Outbound::Block {
+                        blocker: me.0,
+                        blocked: target.id.0,
+                        on,
+                    },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(())
+}
+
+/// Whether the viewer blocks this account.
+pub async fn blocks_account(core: &Core, viewer: &Viewer, other: AccountId) -> AppResult<bool> {
+    let me = viewer.id();
+    core.db
+        .read(move |c| Ok(blocks::blocks(c, me, other)?))
+        .await
+}
+
+/// Inside a write: refuses an interaction between two people when either blocks the other.
+pub(crate) fn check_not_blocked(
+    c: &rusqlite::Connection,
+    a: AccountId,
+    b: AccountId,
+) -> AppResult<()> {
+    if a != b && blocks::between(c, a, b)? {
+        Err(AppError::forbidden(
+            "You cannot do that: one of you has blocked the other.",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// A remote person blocked (or unblocked) someone here: recorded, so the two stay apart.
+pub async fn remote_block(
+    core: &Core,
+    blocker: AccountId,
+    local: String,
+    on: bool,
+) -> AppResult<()> {
+    core.db
+        .write(move |c| {
+            let Some(target) = accounts::find_by_username(c, &local)? else {
+                return Err(AppError::NotFound);
+            };
+            if on {
+                blocks::insert(c, blocker, target.id, now_secs())?;
+                for (a, b) in [(blocker, target.id), (target.id, blocker)] {
+                    super::follows::unfollow_in_tx(c, a, b)?;
+                    fed::delete_follow_activity(c, a, b)?;
+                }
+            } else {
+                blocks::delete(c, blocker, target.id)?;
+            }
+            Ok(())
+        })
+        .await
+}
