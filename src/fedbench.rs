@@ -312,6 +312,8 @@ async fn delivery(o: &Options) -> anyhow::Result<String> {
                 bio: String::new(),
                 fields: Vec::new(),
                 locked: false,
+                icon_url: None,
+                image_url: None,
             },
         )
         .await?;

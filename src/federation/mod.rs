@@ -198,7 +198,15 @@ impl Federation {
             }
         };
         let parsed = parse_actor(&doc, uri)?;
+        let (icon, image) = (parsed.icon_url.clone(), parsed.image_url.clone());
         let id = fed_service::upsert_actor(core, parsed).await?;
+        // New or changed pictures are fetched in the background (never in the way of the
+        // request that needed the actor, often a signature check).
+        let changed = fed_service::changed_images(core, id, icon, image).await?;
+        if !changed.is_empty() {
+            let (client, core2) = (self.client.clone(), core.clone());
+            tokio::spawn(async move { fetch_images(&client, &core2, id, changed).await });
+        }
         fed_service::actor(core, id)
             .await?
             .ok_or(AppError::NotFound)
@@ -275,6 +283,35 @@ impl Federation {
     }
 }
 
+/// Fetches a remote person's avatar and header into the media pipeline.
+async fn fetch_images(
+    client: &Client,
+    core: &Core,
+    id: AccountId,
+    changed: Vec<(bool, Option<String>)>,
+) {
+    let cap = core.config.media.image_bytes as usize;
+    for (header, url) in changed {
+        let stored = match &url {
+            Some(u) => match client.get_bytes(u, cap).await {
+                Ok(bytes) => {
+                    crate::service::media::store_fetched_profile_image(core, id, header, bytes)
+                        .await
+                        .is_ok()
+                }
+                Err(e) => {
+                    tracing::info!("fetching picture {u}: {e}");
+                    false
+                }
+            },
+            None => true,
+        };
+        if stored && let Err(e) = fed_service::image_fetched(core, id, header, url).await {
+            tracing::warn!("recording a fetched picture: {e:#}");
+        }
+    }
+}
+
 /// A document's `id`, normalised as a URL (so it compares with the address fetched).
 fn object_id(doc: &serde_json::Value) -> Result<String, FetchError> {
     doc.get("id")
@@ -341,6 +378,8 @@ pub fn parse_actor(doc: &serde_json::Value, fetched: &str) -> AppResult<RemoteAc
         bio: clip(&html::to_text(actor.summary.as_deref().unwrap_or("")), 5000),
         fields,
         locked: actor.manually_approves_followers.unwrap_or(false),
+        icon_url: actor.icon_url().map(str::to_string),
+        image_url: actor.image_url().map(str::to_string),
     })
 }
 

@@ -134,7 +134,7 @@ pub fn actor(
     let mut doc = json!({
         "@context": context(),
         "id": ids.actor(name),
-        "type": "Person",
+        "type": if a.bot { "Service" } else { "Person" },
         "preferredUsername": name,
         "name": a.display_name,
         "summary": bio_html,

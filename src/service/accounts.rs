@@ -407,6 +407,7 @@ pub struct ProfileInput {
     pub bio: String,
     pub fields: Vec<(String, String)>,
     pub locked: bool,
+    pub bot: bool,
 }
 
 pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -> AppResult<()> {
@@ -436,6 +437,7 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
     let id = viewer.id();
     let was_locked = viewer.account.locked;
     let locked = input.locked;
+    let bot = input.bot;
     let ids = core.ids.clone();
     let keep = core.config.feeds.home_size;
     let federation = core.config.federation.enabled;
@@ -458,6 +460,7 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
                     super::follows::answer_remote_in_tx(c, &ids, federation, requester, id, true)?;
                 }
             }
+            crate::store::federation::set_bot(c, id, bot)?;
             super::search::queue_people(c, &ids, &[id])?;
             super::federation::publish_in_tx(
                 c,

@@ -191,6 +191,9 @@ pub struct RemoteActor {
     pub bio: String,
     pub fields: Vec<(String, String)>,
     pub locked: bool,
+    /// Addresses of their avatar and header pictures.
+    pub icon_url: Option<String>,
+    pub image_url: Option<String>,
 }
 
 /// Creates or refreshes the local row of a remote actor; answers its account id.
@@ -260,6 +263,7 @@ fn upsert_actor_in_tx(c: &Connection, ids: &IdGen, a: &RemoteActor) -> AppResult
         }
     };
     fed::update_profile(c, id, &profile)?;
+    fed::set_bot(c, id, matches!(a.kind.as_str(), "Service" | "Application"))?;
     super::search::queue_people(c, ids, &[id])?;
     Ok(id)
 }
@@ -1332,4 +1336,51 @@ fn move_followers_in_tx(
         }
     }
     Ok(followers.len())
+}
+
+/// Pictures of a remote person whose address changed since they were last fetched:
+/// (header?, new address or None to remove).
+pub async fn changed_images(
+    core: &Core,
+    id: AccountId,
+    icon: Option<String>,
+    image: Option<String>,
+) -> AppResult<Vec<(bool, Option<String>)>> {
+    core.db
+        .read(move |c| {
+            let (old_icon, old_image) = fed::image_urls(c, id)?;
+            let mut out = Vec::new();
+            if old_icon != icon {
+                out.push((false, icon.clone()));
+            }
+            if old_image != image {
+                out.push((true, image.clone()));
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Records which picture address an account now shows (after fetching it, or its removal).
+pub async fn image_fetched(
+    core: &Core,
+    id: AccountId,
+    header: bool,
+    url: Option<String>,
+) -> AppResult<()> {
+    let ids = core.ids.clone();
+    core.db
+        .write(move |c| {
+            fed::set_image_url(c, id, header, url.as_deref())?;
+            if url.is_none() {
+                let old = crate::store::media::set_account_image(c, id, header, None)?;
+                if let Some(old) = old
+                    && crate::store::media::drop_ref(c, &old)?
+                {
+                    super::media::queue_deletion(c, &ids, vec![old])?;
+                }
+            }
+            Ok(())
+        })
+        .await
 }

@@ -562,6 +562,46 @@ pub async fn set_profile_image(
     header: bool,
     upload: Option<Spooled>,
 ) -> AppResult<()> {
+    set_profile_image_for(core, viewer.id(), header, upload).await
+}
+
+/// A remote person's avatar or header, fetched from their server: processed like an upload
+/// (square avatar, metadata stripped) and set on their account here.
+pub async fn store_fetched_profile_image(
+    core: &Core,
+    owner: AccountId,
+    header: bool,
+    bytes: Vec<u8>,
+) -> AppResult<()> {
+    let kind = media::sniff(&bytes)
+        .filter(|k| k.is_image())
+        .ok_or_else(|| AppError::invalid("The picture is not an image this server keeps."))?;
+    if bytes.len() as u64 > core.config.media.image_bytes {
+        return Err(AppError::TooLarge);
+    }
+    let size = bytes.len() as u64;
+    let mut f = spool_file(core)?;
+    let path = tokio::task::spawn_blocking(move || {
+        f.write_all(&bytes).map_err(storage_error)?;
+        Ok::<_, AppError>(f.into_temp_path())
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
+    let up = Spooled {
+        path,
+        kind,
+        bytes: size,
+        name: String::new(),
+    };
+    set_profile_image_for(core, owner, header, Some(up)).await
+}
+
+async fn set_profile_image_for(
+    core: &Core,
+    me: AccountId,
+    header: bool,
+    upload: Option<Spooled>,
+) -> AppResult<()> {
     let staged = match upload {
         Some(up) => {
             if !up.kind.is_image() {
@@ -588,7 +628,6 @@ pub async fn set_profile_image(
         }
         None => None,
     };
-    let me = viewer.id();
     let ids = core.ids.clone();
     let names: Vec<String> = staged.iter().map(|(f, _)| f.clone()).collect();
     let result = core

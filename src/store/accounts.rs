@@ -27,6 +27,7 @@ pub fn account_from_row(r: &Row<'_>, o: usize) -> rusqlite::Result<Account> {
         notifications_seen_id: r.get(o + 15)?,
         avatar: r.get(o + 16)?,
         header: r.get(o + 17)?,
+        bot: r.get(o + 18)?,
     })
 }
 

@@ -485,3 +485,44 @@ pub fn local_followers(conn: &Connection, account: AccountId) -> rusqlite::Resul
     let rows = stmt.query_map([account.0], |r| r.get(0).map(AccountId))?;
     rows.collect()
 }
+
+/// The avatar and header addresses a remote actor had when they were last fetched.
+pub fn image_urls(
+    conn: &Connection,
+    id: AccountId,
+) -> rusqlite::Result<(Option<String>, Option<String>)> {
+    Ok(conn
+        .prepare_cached("SELECT icon_url, image_url FROM actors WHERE account_id = ?1")?
+        .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .unwrap_or((None, None)))
+}
+
+pub fn set_image_url(
+    conn: &Connection,
+    id: AccountId,
+    header: bool,
+    url: Option<&str>,
+) -> rusqlite::Result<()> {
+    let sql = if header {
+        "UPDATE actors SET image_url = ?2 WHERE account_id = ?1"
+    } else {
+        "UPDATE actors SET icon_url = ?2 WHERE account_id = ?1"
+    };
+    conn.prepare_cached(sql)?.execute(params![id.0, url])?;
+    Ok(())
+}
+
+pub fn is_bot(conn: &Connection, id: AccountId) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT bot FROM accounts WHERE id = ?1")?
+        .query_row([id.0], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+pub fn set_bot(conn: &Connection, id: AccountId, bot: bool) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE accounts SET bot = ?2 WHERE id = ?1")?
+        .execute(params![id.0, bot])?;
+    Ok(())
+}

@@ -10,7 +10,7 @@ macro_rules! account_columns {
         "a.id, a.username, a.email, a.display_name, a.bio, a.fields, \
          a.role, a.verified_at IS NOT NULL, a.locked, a.status, a.signup_reason, a.created_at, \
          a.posts_count, a.followers_count, a.following_count, a.notifications_seen_id, \
-         a.avatar_file, a.header_file"
+         a.avatar_file, a.header_file, a.bot"
     };
 }
 

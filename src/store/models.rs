@@ -40,6 +40,8 @@ pub struct Account {
     /// Stored file names (see `media`) of the square avatar and the header image.
     pub avatar: Option<String>,
     pub header: Option<String>,
+    /// Run by software (shown as a bot; an ActivityPub Service).
+    pub bot: bool,
 }
 
 impl Account {

@@ -21,6 +21,7 @@ fn profile_state(v: &Viewer) -> ProfileFormState {
         bio: v.account.bio.clone(),
         fields: v.account.fields.clone(),
         locked: v.account.locked,
+        bot: v.account.bot,
     }
 }
 
@@ -73,12 +74,14 @@ pub async fn save_profile(
         bio: get("bio"),
         fields: fields.clone(),
         locked: f.get("locked").is_some_and(|x| x == "1" || x == "on"),
+        bot: f.get("bot").is_some_and(|x| x == "1" || x == "on"),
     };
     let kept = ProfileFormState {
         display_name: input.display_name.clone(),
         bio: input.bio.clone(),
         fields,
         locked: input.locked,
+        bot: input.bot,
     };
     match accounts::update_profile(&ctx.core, v, input).await {
         Ok(()) => Ok(see_other("/settings?saved=profile")),

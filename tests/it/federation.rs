@@ -654,6 +654,8 @@ async fn a_dead_server_is_retried_and_never_delays_the_others() {
             bio: String::new(),
             fields: Vec::new(),
             locked: false,
+            icon_url: None,
+            image_url: None,
         },
     )
     .await
@@ -1198,4 +1200,56 @@ async fn an_account_moves_to_another_server_with_its_followers() {
         .assert_contains("This account has moved to");
     let (_, doc) = get_json(&actor_url(&a, "alice")).await;
     assert_eq!(doc["movedTo"], actor_url(&b, "alice2"));
+}
+
+#[actix_web::test]
+async fn remote_people_show_with_their_pictures_and_as_bots_when_they_are() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let photo = weft::media::bench::synthetic_photo(600, 600, 1).unwrap();
+    let r = alice
+        .post_multipart(
+            "/settings/pictures",
+            &[],
+            &[("avatar", "me.jpg", photo, "image/jpeg")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = alice
+        .post(
+            "/settings/profile",
+            &[("display_name", "Alice Bot"), ("bio", ""), ("bot", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (_, doc) = get_json(&actor_url(&a, "alice")).await;
+    assert_eq!(doc["type"], "Service");
+    assert!(doc["icon"]["url"].as_str().unwrap().contains("/media/"));
+    a.anon().get("/@alice").await.assert_contains(">bot<");
+
+    let alice_there = look_up(&bob, &a, "alice").await;
+    bob.get(&format!("/@{alice_there}"))
+        .await
+        .assert_contains(">bot<");
+    // Her avatar is fetched, processed and served by B itself.
+    eventually("alice's avatar on B", || async {
+        bob.get(&format!("/@{alice_there}"))
+            .await
+            .body
+            .contains("<img")
+    })
+    .await;
+    let page = bob.get(&format!("/@{alice_there}")).await;
+    let src = page
+        .body
+        .split("src=\"/media/")
+        .nth(1)
+        .map(|s| s.chars().take_while(|c| *c != '"').collect::<String>())
+        .expect("an avatar served by B");
+    let (status, _, bytes) = bob.get_bytes(&format!("/media/{src}"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    let img = image::load_from_memory(&bytes).unwrap();
+    assert_eq!((img.width(), img.height()), (400, 400));
 }

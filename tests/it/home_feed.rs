@@ -335,6 +335,7 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
             bio: String::new(),
             fields: Vec::new(),
             locked: true,
+            bot: false,
         },
     )
     .await

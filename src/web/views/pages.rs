@@ -350,6 +350,7 @@ pub fn profile(
                 }
                 @if rel.followed_by { span.pill { "Follows you" } }
                 @if a.role != crate::domain::Role::User { span.pill { (a.role.as_str()) } }
+                @if a.bot { span.pill title="This account is run by software" { "bot" } }
             }
             @if !a.bio.is_empty() { div.bio { (components::rich_text(&a.bio)) } }
             @if !a.fields.is_empty() {
@@ -523,6 +524,7 @@ pub struct ProfileFormState {
     pub bio: String,
     pub fields: Vec<(String, String)>,
     pub locked: bool,
+    pub bot: bool,
 }
 
 pub struct SettingsPage<'a> {
@@ -609,6 +611,10 @@ pub fn settings(ctx: &Ctx, s: &SettingsPage<'_>) -> Markup {
                 div.field.checkbox {
                     input #locked type="checkbox" name="locked" value="1" checked[s.profile.locked];
                     label for="locked" { "Approve followers by hand (followers-only posts reach only people you accept)" }
+                }
+                div.field.checkbox {
+                    input #bot type="checkbox" name="bot" value="1" checked[s.profile.bot];
+                    label for="bot" { "This account is run by software (a bot)" }
                 }
                 button.primary type="submit" { "Save profile" }
             }
