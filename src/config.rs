@@ -69,6 +69,8 @@ pub struct Limits {
     pub following_max: i64,
     /// Longest reason given with a report.
     pub report_chars: usize,
+    /// Posts one account can pin to the top of its profile.
+    pub pinned_posts: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -340,6 +342,7 @@ impl Default for Limits {
             thread_replies: 500,
             following_max: 7500,
             report_chars: 1000,
+            pinned_posts: 5,
         }
     }
 }

@@ -284,6 +284,7 @@ pub fn note(ids: &Ids, w: &WirePost) -> Value {
         "inReplyTo": w.parent.as_ref().map(|r| ids.reference(r)),
         "tag": tags,
         "attachment": attachments,
+        "replies": format!("{id}/replies"),
     });
     if let Some(t) = p.edited_at {
         doc["updated"] = Value::String(rfc3339(t));

@@ -44,7 +44,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/users/{name}/collections/featured",
         web::get().to(featured),
     )
-    .route("/users/{name}/statuses/{id}", web::get().to(note_or_page));
+    .route("/users/{name}/statuses/{id}", web::get().to(note_or_page))
+    .route(
+        "/users/{name}/statuses/{id}/replies",
+        web::get().to(replies),
+    );
 }
 
 /// Whether a request asks for ActivityStreams rather than a page.
@@ -413,16 +417,34 @@ async fn collection(
     }
 }
 
-async fn featured(fed: Fed, core: web::Data<Core>, name: web::Path<String>) -> HttpResponse {
-    match local_account(&core, &name).await {
-        // weft has no pinned posts yet: an empty collection is the honest answer.
-        Ok(a) => fed.ok(&json!({
+async fn featured(
+    fed: Fed,
+    core: web::Data<Core>,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> HttpResponse {
+    if let Err(e) = fed.check_fetch(&core, &req).await {
+        return json_error(e);
+    }
+    let res = async {
+        let a = local_account(&core, &name).await?;
+        let mut items = Vec::new();
+        for p in fed_service::featured(&core, a.id).await? {
+            if let Some(w) = fed_service::wire_post(&core, p).await? {
+                items.push(render::note(&fed.ids, &w));
+            }
+        }
+        Ok::<_, AppError>(json!({
             "@context": render::context(),
             "id": fed.ids.featured(&a.username),
             "type": "OrderedCollection",
-            "totalItems": 0,
-            "orderedItems": [],
-        })),
+            "totalItems": items.len(),
+            "orderedItems": items,
+        }))
+    }
+    .await;
+    match res {
+        Ok(doc) => fed.ok(&doc),
         Err(e) => json_error(e),
     }
 }
@@ -473,6 +495,47 @@ async fn note(
         let mut doc = render::note(&fed.ids, &w);
         doc["@context"] = render::context();
         Ok::<_, AppError>(doc)
+    }
+    .await;
+    match res {
+        Ok(doc) => fed.ok(&doc),
+        Err(e) => json_error(e),
+    }
+}
+
+/// A public post's public replies (the first page holds them all up to `limits.page_size`).
+async fn replies(
+    fed: Fed,
+    core: web::Data<Core>,
+    req: HttpRequest,
+    path: web::Path<(String, i64)>,
+) -> HttpResponse {
+    if let Err(e) = fed.check_fetch(&core, &req).await {
+        return json_error(e);
+    }
+    let (name, id) = path.into_inner();
+    let res = async {
+        let p = timeline::post(&core, None, PostId(id)).await?;
+        if !p.author.username.eq_ignore_ascii_case(&name) || p.author.username.contains('@') {
+            return Err(AppError::NotFound);
+        }
+        let items: Vec<String> = fed_service::public_replies(&core, PostId(id))
+            .await?
+            .into_iter()
+            .map(|(rid, author, uri)| uri.unwrap_or_else(|| fed.ids.note(&author, rid)))
+            .collect();
+        let coll = format!("{}/replies", fed.ids.note(&name, PostId(id)));
+        Ok::<_, AppError>(json!({
+            "@context": render::context(),
+            "id": coll,
+            "type": "Collection",
+            "first": {
+                "type": "CollectionPage",
+                "id": format!("{coll}?page=true"),
+                "partOf": coll,
+                "items": items,
+            },
+        }))
     }
     .await;
     match res {

@@ -1384,3 +1384,32 @@ pub async fn image_fetched(
         })
         .await
 }
+
+/// A post's public direct replies, for its replies collection.
+pub async fn public_replies(
+    core: &Core,
+    post: PostId,
+) -> AppResult<Vec<(PostId, String, Option<String>)>> {
+    let limit = core.config.limits.page_size;
+    core.db
+        .read(move |c| Ok(fed::public_replies(c, post, limit)?))
+        .await
+}
+
+/// An account's public pinned posts (its featured collection).
+pub async fn featured(core: &Core, account: AccountId) -> AppResult<Vec<PostId>> {
+    core.db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for p in posts::pinned(c, account)? {
+                if let Some(f) = posts::find_facts(c, p)?
+                    && !f.deleted
+                    && f.visibility == Visibility::Public
+                {
+                    out.push(p);
+                }
+            }
+            Ok(out)
+        })
+        .await
+}

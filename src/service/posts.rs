@@ -583,3 +583,48 @@ pub async fn history(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppRes
         })
         .await
 }
+
+/// Pins one of the viewer's own posts to their profile (or unpins it); at most
+/// `limits.pinned_posts`, and never a post meant for mentioned people only.
+pub async fn set_pinned(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> AppResult<()> {
+    let me = viewer.id();
+    let max = core.config.limits.pinned_posts;
+    let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
+    core.db
+        .write(move |c| {
+            let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
+            if p.author != me {
+                return Err(AppError::forbidden("You can only pin your own posts."));
+            }
+            let changed = if on {
+                if p.visibility == Visibility::Mentioned {
+                    return Err(AppError::invalid(
+                        "Posts for mentioned people only cannot be pinned.",
+                    ));
+                }
+                if posts::pinned(c, me)?.len() >= max && !posts::pinned(c, me)?.contains(&id) {
+                    return Err(AppError::Invalid(format!(
+                        "You can pin at most {max} posts. Unpin one first."
+                    )));
+                }
+                posts::pin(c, me, id, now_secs())?
+            } else {
+                posts::unpin(c, me, id)?
+            };
+            if changed {
+                // Other servers read pins from the featured collection when they refresh
+                // the profile; the Update tells them to.
+                publish_in_tx(
+                    c,
+                    &ids,
+                    federation,
+                    Outbound::ProfileUpdated { account: me.0 },
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    core.jobs.wake();
+    Ok(())
+}

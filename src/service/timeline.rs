@@ -186,6 +186,8 @@ pub struct ProfilePage {
     pub page: Page<FeedItem>,
     /// The account this one moved to: its username here when known, else its actor id.
     pub moved_to: Option<String>,
+    /// Pinned posts the viewer may see (on the first page of the Posts tab only).
+    pub pinned: Vec<FeedItem>,
 }
 
 pub async fn profile_page(
@@ -219,11 +221,18 @@ pub async fn profile_page(
                 ),
                 None => None,
             };
+            let pinned = if tab == ProfileTab::Posts && before.is_none() {
+                let ids = posts::pinned(c, account.id)?;
+                visible_items(c, me, &ids)?
+            } else {
+                Vec::new()
+            };
             Ok(ProfilePage {
                 account,
                 relationship,
                 page,
                 moved_to,
+                pinned,
             })
         })
         .await

@@ -64,6 +64,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_account_moves.sql"),
     include_str!("../../migrations/0009_blocks.sql"),
     include_str!("../../migrations/0010_remote_images_and_bots.sql"),
+    include_str!("../../migrations/0011_pins.sql"),
 ];
 
 fn migrations() -> Migrations<'static> {

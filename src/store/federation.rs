@@ -526,3 +526,21 @@ pub fn set_bot(conn: &Connection, id: AccountId, bot: bool) -> rusqlite::Result<
         .execute(params![id.0, bot])?;
     Ok(())
 }
+
+/// Public, live direct replies to a post, oldest first: (id, author's username, the
+/// reply's ActivityPub id when it came from elsewhere).
+pub fn public_replies(
+    conn: &Connection,
+    post: PostId,
+    limit: usize,
+) -> rusqlite::Result<Vec<(PostId, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, a.username, p.uri FROM posts p JOIN accounts a ON a.id = p.author_id
+         WHERE p.in_reply_to_id = ?1 AND p.visibility = 0 AND p.deleted_at IS NULL
+         ORDER BY p.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![post.0, limit as i64], |r| {
+        Ok((PostId(r.get(0)?), r.get(1)?, r.get(2)?))
+    })?;
+    rows.collect()
+}

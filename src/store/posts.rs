@@ -414,3 +414,34 @@ pub fn delete_bookmark(
         .execute(params![account.0, post.0])?
         > 0)
 }
+
+/// Pins a post to its author's profile; false when it was pinned already.
+pub fn pin(
+    conn: &Connection,
+    account: AccountId,
+    post: PostId,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "INSERT OR IGNORE INTO pins (account_id, post_id, created_at) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![account.0, post.0, now])?
+        == 1)
+}
+
+pub fn unpin(conn: &Connection, account: AccountId, post: PostId) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM pins WHERE account_id = ?1 AND post_id = ?2")?
+        .execute(params![account.0, post.0])?
+        == 1)
+}
+
+/// An account's pinned posts, the most recently pinned first.
+pub fn pinned(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<PostId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT post_id FROM pins WHERE account_id = ?1 ORDER BY created_at DESC, post_id DESC",
+    )?;
+    let rows = stmt.query_map([account.0], |r| r.get(0).map(PostId))?;
+    rows.collect()
+}

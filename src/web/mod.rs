@@ -73,6 +73,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/posts/{id}/repost", web::post().to(posts::repost))
         .route("/posts/{id}/bookmark", web::post().to(posts::bookmark))
         .route("/posts/{id}/hide", web::post().to(posts::hide))
+        .route("/posts/{id}/pin", web::post().to(posts::pin))
         .route("/posts/{id}/edit", web::post().to(posts::save_edit))
         .route("/posts/{id}/delete", web::get().to(posts::confirm_delete))
         .route("/posts/{id}/delete", web::post().to(posts::delete))

@@ -394,3 +394,21 @@ pub async fn delete(
     post_service::delete(&ctx.core, v, id).await?;
     Ok(see_other(&Urls::profile(&v.account.username)))
 }
+
+#[derive(Deserialize)]
+pub struct PinForm {
+    on: Option<String>,
+}
+
+/// Pins a post to its author's profile, or unpins it.
+pub async fn pin(
+    ctx: Ctx,
+    id: web::Path<String>,
+    form: CsrfForm<PinForm>,
+) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    let id = parse_post_id(&id)?;
+    post_service::set_pinned(&ctx.core, v, id, f.on.as_deref() != Some("0")).await?;
+    Ok(see_other(&Urls::profile(&v.account.username)))
+}

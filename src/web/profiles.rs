@@ -41,6 +41,7 @@ pub async fn show(
         tab,
         &p.page,
         p.moved_to.as_deref(),
+        &p.pinned,
     )))
 }
 

@@ -156,6 +156,18 @@ async fn discovery_webfinger_nodeinfo_and_actor_documents() {
     );
     assert_eq!(note["content"], "<p>hello fediverse</p>");
 
+    // Its public replies are listed in its replies collection.
+    let reply = alice.reply(id, "answering myself").await;
+    let (s, replies) = get_json(&format!(
+        "{}/statuses/{id}/replies",
+        actor_url(&app, "alice")
+    ))
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        replies["first"]["items"][0],
+        format!("{}/statuses/{reply}", actor_url(&app, "alice"))
+    );
     // A followers-only post is not served to whoever asks.
     let private = alice
         .create_post(&[("body", "only friends"), ("visibility", "followers")])
@@ -1252,4 +1264,71 @@ async fn remote_people_show_with_their_pictures_and_as_bots_when_they_are() {
     assert_eq!(status, StatusCode::OK);
     let img = image::load_from_memory(&bytes).unwrap();
     assert_eq!((img.width(), img.height()), (400, 400));
+}
+
+#[actix_web::test]
+async fn pinned_posts_lead_the_profile_and_fill_the_featured_collection() {
+    let app = fed_app().await;
+    let alice = app.signup("alice").await;
+    let bob = app.signup("bob").await;
+    let first = alice.say("my best post").await;
+    let private = alice
+        .create_post(&[("body", "a pinned secret"), ("visibility", "followers")])
+        .await;
+    for _ in 0..3 {
+        alice.say("later chatter").await;
+    }
+    for p in [first, private] {
+        let r = alice.post(&format!("/posts/{p}/pin"), &[("on", "1")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let page = app.anon().get("/@alice").await;
+    let pinned_at = page.body.find("Pinned").expect("a pinned section");
+    let chatter_at = page.body.find("later chatter").unwrap();
+    assert!(pinned_at < chatter_at);
+    page.assert_lacks("a pinned secret"); // visitors still cannot see it
+    // Only her own posts, and at most limits.pinned_posts (5).
+    let bobs = bob.say("bob's").await;
+    let r = alice
+        .post(&format!("/posts/{bobs}/pin"), &[("on", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for _ in 0..3 {
+        let p = alice.say("another").await;
+        alice.post(&format!("/posts/{p}/pin"), &[("on", "1")]).await;
+    }
+    let extra = alice.say("one too many").await;
+    let r = alice
+        .post(&format!("/posts/{extra}/pin"), &[("on", "1")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_contains("at most 5");
+
+    let (_, featured) = get_json(&format!(
+        "{}/collections/featured",
+        actor_url(&app, "alice")
+    ))
+    .await;
+    let ids: Vec<String> = featured["orderedItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.contains(&format!("{}/statuses/{first}", actor_url(&app, "alice"))));
+    assert!(!ids.iter().any(|i| i.ends_with(&private.to_string())));
+    let r = alice
+        .post(&format!("/posts/{first}/pin"), &[("on", "0")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (_, featured) = get_json(&format!(
+        "{}/collections/featured",
+        actor_url(&app, "alice")
+    ))
+    .await;
+    assert!(
+        !featured
+            .to_string()
+            .contains(&format!("statuses/{first}\""))
+    );
 }

@@ -363,6 +363,13 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
                         summary.action title="More" { (icons::more()) span.visually-hidden { "More actions" } }
                         div.menu-items {
                             @if mine { a href=(format!("{url}/edit")) { "Edit" } }
+                            @if mine && p.in_reply_to.is_none() && p.visibility != Visibility::Mentioned {
+                                form method="post" action=(format!("/posts/{}/pin", p.id)) {
+                                    input type="hidden" name="csrf" value=(ctx.csrf);
+                                    input type="hidden" name="on" value="1";
+                                    button.link type="submit" { "Pin to profile" }
+                                }
+                            }
                             @if p.edited_at.is_some() { a href=(format!("{url}/history")) { "Edit history" } }
                             @if can_hide && p.in_reply_to.is_some() {
                                 form method="post" action=(format!("/posts/{}/hide", p.id)) {

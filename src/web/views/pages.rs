@@ -300,6 +300,7 @@ pub fn profile(
     tab: ProfileTab,
     p: &Page<FeedItem>,
     moved_to: Option<&str>,
+    pinned: &[FeedItem],
 ) -> Markup {
     let base = Urls::profile(&a.username);
     let tab_link = |t: ProfileTab, label: &str| {
@@ -372,6 +373,23 @@ pub fn profile(
             (tab_link(ProfileTab::Posts, "Posts"))
             (tab_link(ProfileTab::WithReplies, "Posts & replies"))
             (tab_link(ProfileTab::Reposts, "Reposts"))
+        }
+        @if !pinned.is_empty() {
+            section.pinned aria-label="Pinned posts" {
+                @for item in pinned {
+                    div.pinned-post {
+                        p.repost-line { "Pinned" }
+                        (components::feed_item(ctx, item))
+                        @if own {
+                            form.inline method="post" action=(format!("/posts/{}/pin", item.post.id)) {
+                                input type="hidden" name="csrf" value=(ctx.csrf);
+                                input type="hidden" name="on" value="0";
+                                button.link type="submit" { "Unpin" }
+                            }
+                        }
+                    }
+                }
+            }
         }
         (feed(ctx, &p.items, next_url(&base, &[("tab", if tab == ProfileTab::Posts { "" } else { tab.as_str() })], p.next), "Nothing here yet."))
     };
