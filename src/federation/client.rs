@@ -39,17 +39,23 @@ impl FetchError {
 }
 
 /// What a signature covers, handed to the signer for each request.
-pub struct ToSign<'a> {
-    pub method: &'a str,
-    pub url: &'a Url,
-    /// host[:port] as sent in the Host header.
-    pub host: String,
-    pub path_and_query: String,
-    pub body: Option<&'a [u8]>,
+pub struct ToSign {
+    pub method: &'static str,
+    pub url: Url,
+    pub body: Option<Vec<u8>>,
 }
 
-/// Signs a request: answers the headers to add (Date, Digest, Signature…).
-pub type Signer<'a> = &'a (dyn Fn(&ToSign<'_>) -> Result<Vec<(String, String)>, String> + Sync);
+/// Signs a request: answers the headers to add (Host, Date, Digest, Signature…). Runs on
+/// the blocking pool (an RSA signature takes about a millisecond).
+pub type Signer = Arc<dyn Fn(&ToSign) -> Result<Vec<(String, String)>, String> + Send + Sync>;
+
+async fn signed(sign: &Signer, t: ToSign) -> Result<Vec<(String, String)>, FetchError> {
+    let sign = sign.clone();
+    tokio::task::spawn_blocking(move || sign(&t))
+        .await
+        .map_err(|e| FetchError::Refused(format!("signing: {e}")))?
+        .map_err(FetchError::Refused)
+}
 
 /// Whether an address may be contacted when internal ones are not allowed.
 pub fn is_public(ip: IpAddr) -> bool {
@@ -191,13 +197,18 @@ impl Client {
         &self,
         raw: &str,
         accept: &str,
-        sign: Option<Signer<'_>>,
+        sign: Option<&Signer>,
     ) -> Result<reqwest::Response, FetchError> {
         let mut url = self.url(raw)?;
         for _ in 0..=self.max_redirects {
             let mut req = self.http.get(url.clone()).header("Accept", accept);
             if let Some(sign) = sign {
-                for (k, v) in sign(&to_sign("GET", &url, None)).map_err(FetchError::Refused)? {
+                let t = ToSign {
+                    method: "GET",
+                    url: url.clone(),
+                    body: None,
+                };
+                for (k, v) in signed(sign, t).await? {
                     req = req.header(k, v);
                 }
             }
@@ -228,7 +239,7 @@ impl Client {
         &self,
         raw: &str,
         accept: &str,
-        sign: Option<Signer<'_>>,
+        sign: Option<&Signer>,
     ) -> Result<(Url, serde_json::Value), FetchError> {
         let resp = self.get(raw, accept, sign).await?;
         let final_url = resp.url().clone();
@@ -257,7 +268,7 @@ impl Client {
         &self,
         inbox: &str,
         body: Vec<u8>,
-        sign: Signer<'_>,
+        sign: &Signer,
     ) -> Result<(), FetchError> {
         let url = self.url(inbox)?;
         let mut req = self
@@ -265,7 +276,12 @@ impl Client {
             .post(url.clone())
             .header("Content-Type", "application/activity+json")
             .header("Accept", "application/activity+json");
-        for (k, v) in sign(&to_sign("POST", &url, Some(&body))).map_err(FetchError::Refused)? {
+        let t = ToSign {
+            method: "POST",
+            url: url.clone(),
+            body: Some(body.clone()),
+        };
+        for (k, v) in signed(sign, t).await? {
             req = req.header(k, v);
         }
         let resp = req.body(body).send().await.map_err(network)?;
@@ -277,25 +293,6 @@ impl Client {
         } else {
             Err(FetchError::Status(status.as_u16()))
         }
-    }
-}
-
-fn to_sign<'a>(method: &'a str, url: &'a Url, body: Option<&'a [u8]>) -> ToSign<'a> {
-    let host = match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_string(),
-        _ => String::new(),
-    };
-    let path_and_query = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
-    ToSign {
-        method,
-        url,
-        host,
-        path_and_query,
-        body,
     }
 }
 

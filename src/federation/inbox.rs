@@ -185,14 +185,37 @@ pub async fn verify(
     if fed_service::domain_block(core, blocked_host).await? >= 2 {
         return Err(AppError::forbidden("This server is blocked here."));
     }
-    let check = |key: &signatures::PublicKey| sig.verify(&incoming, key, now, skew);
+    // RSA verification runs on the blocking pool, off the threads that serve requests.
+    let owned = std::sync::Arc::new((method.clone(), path.clone(), headers.clone(), body.to_vec()));
+    let check = |key: std::sync::Arc<signatures::PublicKey>| {
+        let (sig, owned) = (sig.clone(), owned.clone());
+        async move {
+            web::block(move || {
+                let (method, path, headers, body) = &*owned;
+                let pairs: Vec<(&str, &str)> = headers
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                let req = IncomingRequest {
+                    method,
+                    scheme,
+                    path_with_query: path,
+                    headers: &pairs,
+                    body,
+                };
+                sig.verify(&req, &key, now, skew)
+            })
+            .await
+            .unwrap_or(Err(SigError::BadSignature))
+        }
+    };
     let (hit, fetched) = match fed.known_key(core, &key_id).await {
         Ok(Some(h)) => (Some(h), false),
         Ok(None) => (fetch_key(fed, core, &key_id).await?, true),
         Err(_) => return Err(AppError::Unauthorized),
     };
     let failure = match &hit {
-        Some((key, actor)) => match check(key) {
+        Some((key, actor)) => match check(key.clone()).await {
             Ok(()) => return Ok(actor.clone()),
             Err(e) => e,
         },
@@ -203,7 +226,7 @@ pub async fn verify(
     if !fetched
         && matches!(failure, SigError::BadSignature)
         && let Some((key, actor)) = fetch_key(fed, core, &key_id).await?
-        && check(&key).is_ok()
+        && check(key).await.is_ok()
     {
         return Ok(actor);
     }

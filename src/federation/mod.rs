@@ -129,17 +129,7 @@ impl Federation {
             .signer(core, 0)
             .await
             .map_err(|e| FetchError::Refused(format!("no instance key: {e}")))?;
-        let sign = move |t: &client::ToSign<'_>| -> Result<Vec<(String, String)>, String> {
-            signer
-                .sign_cavage(t.method, t.url.as_str(), t.body, SystemTime::now())
-                .map(|h| {
-                    h.to_pairs()
-                        .into_iter()
-                        .map(|(k, v)| (k.to_string(), v))
-                        .collect()
-                })
-                .map_err(|e| e.to_string())
-        };
+        let sign = signing(signer);
         self.client.get_json(url, ACCEPT_AS, Some(&sign)).await
     }
 
@@ -310,6 +300,26 @@ async fn fetch_images(
             tracing::warn!("recording a fetched picture: {e:#}");
         }
     }
+}
+
+/// A request signer (draft-cavage, as Mastodon signs) for the outbound client.
+pub fn signing(signer: Arc<Signer>) -> client::Signer {
+    Arc::new(move |t: &client::ToSign| {
+        signer
+            .sign_cavage(
+                t.method,
+                t.url.as_str(),
+                t.body.as_deref(),
+                SystemTime::now(),
+            )
+            .map(|h| {
+                h.to_pairs()
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// A document's `id`, normalised as a URL (so it compares with the address fetched).

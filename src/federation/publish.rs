@@ -3,8 +3,6 @@
 //! job queue retries failures with backoff for `federation.delivery_hours` and a server
 //! that has failed for `unavailable_after_hours` is skipped until it is heard from again.
 
-use std::time::SystemTime;
-
 use serde_json::{Value, json};
 
 use super::Federation;
@@ -503,16 +501,7 @@ pub async fn deliver(
         return Err(Failure::permanent(format!("{domain} is suspended here")));
     }
     let key = fed.signer(core, signer).await.map_err(retry)?;
-    let sign = move |t: &super::client::ToSign<'_>| -> Result<Vec<(String, String)>, String> {
-        key.sign_cavage(t.method, t.url.as_str(), t.body, SystemTime::now())
-            .map(|h| {
-                h.to_pairs()
-                    .into_iter()
-                    .map(|(k, v)| (k.to_string(), v))
-                    .collect()
-            })
-            .map_err(|e| e.to_string())
-    };
+    let sign = super::signing(key);
     let result = fed
         .client
         .post_activity(inbox, activity.into_bytes(), &sign)
