@@ -282,6 +282,22 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             };
             Ok(one(target.inbox, &doc, blocker))
         }
+        Outbound::AccountDeleted { account, inboxes } => {
+            if inboxes.is_empty() {
+                return Ok(Vec::new());
+            }
+            let name = username(core, account).await?;
+            let me = ids.actor(&name);
+            let doc = render::activity(
+                &format!("{me}#delete"),
+                "Delete",
+                &me,
+                Value::String(me.clone()),
+                &[PUBLIC.to_string()],
+                &[],
+            );
+            Ok(to_all(inboxes, &doc, account))
+        }
         Outbound::Move { account, target } => {
             let inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
             if inboxes.is_empty() {

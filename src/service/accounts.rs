@@ -354,6 +354,28 @@ pub async fn sessions(core: &Core, viewer: &Viewer) -> AppResult<Vec<Session>> {
 }
 
 /// Changes the password after checking the current one, and ends all other sessions.
+/// Refuses with `wrong` unless `password` is the account's own.
+async fn check_own_password(
+    core: &Core,
+    id: AccountId,
+    password: &str,
+    wrong: &str,
+) -> AppResult<()> {
+    let hash = core
+        .db
+        .read(move |c| Ok(db_accounts::password_hash(c, id)?))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if core
+        .verify_password(password.to_string(), Some(hash))
+        .await?
+    {
+        Ok(())
+    } else {
+        Err(AppError::invalid(wrong))
+    }
+}
+
 pub async fn change_password(
     core: &Core,
     viewer: &Viewer,
@@ -362,17 +384,7 @@ pub async fn change_password(
 ) -> AppResult<()> {
     let limits = &core.config.limits;
     let id = viewer.id();
-    let hash = core
-        .db
-        .read(move |c| Ok(db_accounts::password_hash(c, id)?))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if !core
-        .verify_password(current.to_string(), Some(hash))
-        .await?
-    {
-        return Err(AppError::invalid("Your current password is not right."));
-    }
+    check_own_password(core, id, current, "Your current password is not right.").await?;
     domain::check_password(new, limits.password_min_chars, limits.password_max_chars)?;
     let new_hash = core.hash_password(new.to_string()).await?;
     let keep = viewer.session_hash.clone();
@@ -473,6 +485,35 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
         .await?;
     core.jobs.wake();
     Ok(())
+}
+
+/// Deletes the viewer's account, after checking their password: their posts go, follows
+/// end, sessions end, the profile is emptied and the name stays taken; other servers that
+/// knew the account are told (Delete).
+pub async fn delete_account(core: &Core, viewer: &Viewer, password: &str) -> AppResult<()> {
+    let id = viewer.id();
+    check_own_password(
+        core,
+        id,
+        password,
+        "That is not your password. Type your current password to delete your account.",
+    )
+    .await?;
+    let inboxes = super::federation::known_inboxes(core, id).await?;
+    core.db
+        .write(move |c| {
+            c.execute("DELETE FROM sessions WHERE account_id = ?1", [id.0])?;
+            c.execute(
+                "UPDATE accounts SET display_name = '', bio = '', fields = '[]', email = NULL
+                 WHERE id = ?1",
+                [id.0],
+            )?;
+            c.execute("DELETE FROM pins WHERE account_id = ?1", [id.0])?;
+            Ok(())
+        })
+        .await?;
+    super::federation::remove_account(core, id).await?;
+    super::federation::publish_account_deleted(core, id, inboxes).await
 }
 
 pub async fn find_by_username(core: &Core, name: &str) -> AppResult<Account> {

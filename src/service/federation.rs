@@ -84,6 +84,12 @@ pub enum Outbound {
         blocked: i64,
         on: bool,
     },
+    /// A local account was deleted: the servers that knew it are told (gathered before its
+    /// follows went).
+    AccountDeleted {
+        account: i64,
+        inboxes: Vec<String>,
+    },
     /// A local account moved to `target` (an actor id): its followers elsewhere are told.
     Move {
         account: i64,
@@ -771,8 +777,15 @@ pub async fn remote_announce(
 }
 
 /// A remote actor was deleted: it stops following and being followed, and its posts and
-/// reposts go (in batches, each its own transaction).
+/// reposts go.
 pub async fn remote_actor_deleted(core: &Core, who: AccountId) -> AppResult<()> {
+    remove_account(core, who).await
+}
+
+/// An account goes (deleted by its owner, or gone from its server): it is set aside (its
+/// name stays taken), follows end both ways, and its posts and reposts are deleted in
+/// batches, each its own transaction.
+pub(crate) async fn remove_account(core: &Core, who: AccountId) -> AppResult<()> {
     core.db
         .write(move |c| {
             c.execute("UPDATE accounts SET status = 2 WHERE id = ?1", [who.0])?;
@@ -815,6 +828,48 @@ pub async fn remote_actor_deleted(core: &Core, who: AccountId) -> AppResult<()> 
             break;
         }
     }
+    core.jobs.wake();
+    Ok(())
+}
+
+/// Every server that knows a local account through a follow either way (shared inboxes),
+/// to be told when it is deleted.
+pub async fn known_inboxes(core: &Core, account: AccountId) -> AppResult<Vec<String>> {
+    core.db
+        .read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT coalesce(r.shared_inbox, r.inbox) FROM follows f
+                 JOIN actors r ON r.account_id = CASE WHEN f.follower_id = ?1
+                                                      THEN f.followee_id ELSE f.follower_id END
+                 WHERE f.follower_id = ?1 OR f.followee_id = ?1",
+            )?;
+            let rows = stmt.query_map([account.0], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .await
+}
+
+/// Queues the Delete of a local account for the servers that knew it.
+pub async fn publish_account_deleted(
+    core: &Core,
+    account: AccountId,
+    inboxes: Vec<String>,
+) -> AppResult<()> {
+    let ids = core.ids.clone();
+    let enabled = core.config.federation.enabled;
+    core.db
+        .write(move |c| {
+            publish_in_tx(
+                c,
+                &ids,
+                enabled,
+                Outbound::AccountDeleted {
+                    account: account.0,
+                    inboxes,
+                },
+            )
+        })
+        .await?;
     core.jobs.wake();
     Ok(())
 }

@@ -84,6 +84,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/logout", web::post().to(auth::logout))
         .route("/settings", web::get().to(settings::show))
         .route("/settings/profile", web::post().to(settings::save_profile))
+        .route("/settings/delete", web::post().to(settings::delete_account))
         .route(
             "/settings/pictures",
             web::post().to(settings::save_pictures),

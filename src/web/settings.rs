@@ -173,24 +173,7 @@ pub async fn change_password(ctx: Ctx, form: CsrfForm<PasswordForm>) -> AppResul
     let v = ctx.require_viewer()?;
     match accounts::change_password(&ctx.core, v, &f.current_password, &f.new_password).await {
         Ok(()) => Ok(see_other("/settings?saved=password")),
-        Err(e) => {
-            let Some(msg) = form_error(&e) else {
-                return Err(e);
-            };
-            let sessions = accounts::sessions(&ctx.core, v).await?;
-            Ok(rerender(
-                &e,
-                pages::settings(
-                    &ctx,
-                    &SettingsPage {
-                        profile: profile_state(v),
-                        sessions: &sessions,
-                        notice: None,
-                        section_error: Some(("password", msg)),
-                    },
-                ),
-            ))
-        }
+        Err(e) => section_error(&ctx, v, e, "password").await,
     }
 }
 
@@ -282,6 +265,51 @@ async fn migration_error(
             &aliases,
             Some(Notice::Error(&msg)),
             typed,
+        ),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    password: String,
+}
+
+/// Deletes the viewer's account (password confirmed) and logs them out.
+pub async fn delete_account(ctx: Ctx, form: CsrfForm<DeleteForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    match accounts::delete_account(&ctx.core, v, &f.password).await {
+        Ok(()) => {
+            let mut resp = see_other("/");
+            let _ = resp.add_cookie(&crate::web::clear_session_cookie(&ctx.core));
+            Ok(resp)
+        }
+        Err(e) => section_error(&ctx, v, e, "delete").await,
+    }
+}
+
+/// The settings page again with `e` shown in `section` (its form's own error).
+async fn section_error(
+    ctx: &Ctx,
+    v: &Viewer,
+    e: AppError,
+    section: &'static str,
+) -> AppResult<HttpResponse> {
+    let Some(msg) = form_error(&e) else {
+        return Err(e);
+    };
+    let sessions = accounts::sessions(&ctx.core, v).await?;
+    Ok(rerender(
+        &e,
+        pages::settings(
+            ctx,
+            &SettingsPage {
+                profile: profile_state(v),
+                sessions: &sessions,
+                notice: None,
+                section_error: Some((section, msg)),
+            },
         ),
     ))
 }

@@ -74,6 +74,20 @@ async fn look_up(user: &User, to: &TestApp, name: &str) -> String {
     handle
 }
 
+/// `user` looks up `name` on `on` and follows them; waits for the Accept.
+async fn follow_across(user: &User, on: &TestApp, name: &str) -> String {
+    let handle = look_up(user, on, name).await;
+    user.follow(&handle).await;
+    eventually("the follow to be accepted", || async {
+        user.get(&format!("/@{handle}"))
+            .await
+            .body
+            .contains("Unfollow")
+    })
+    .await;
+    handle
+}
+
 #[actix_web::test]
 async fn discovery_webfinger_nodeinfo_and_actor_documents() {
     let app = fed_app().await;
@@ -570,15 +584,7 @@ async fn content_warnings_reposts_and_quotes_cross_servers() {
     let b = fed_app().await;
     let alice = a.signup("alice").await;
     let bob = b.signup("bob").await;
-    let alice_there = look_up(&bob, &a, "alice").await;
-    bob.follow(&alice_there).await;
-    eventually("bob to follow alice", || async {
-        bob.get(&format!("/@{alice_there}"))
-            .await
-            .body
-            .contains("Unfollow")
-    })
-    .await;
+    follow_across(&bob, &a, "alice").await;
     alice
         .create_post(&[
             ("body", "the ending of the film"),
@@ -634,15 +640,7 @@ async fn a_dead_server_is_retried_and_never_delays_the_others() {
     let b = fed_app().await;
     let alice = a.signup("alice").await;
     let bob = b.signup("bob").await;
-    let alice_there = look_up(&bob, &a, "alice").await;
-    bob.follow(&alice_there).await;
-    eventually("bob to follow alice", || async {
-        bob.get(&format!("/@{alice_there}"))
-            .await
-            .body
-            .contains("Unfollow")
-    })
-    .await;
+    follow_across(&bob, &a, "alice").await;
     // A follower on a server that is gone (nothing listens on its port any more).
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_host = format!("localhost:{}", dead.local_addr().unwrap().port());
@@ -927,15 +925,7 @@ async fn photos_cross_servers_with_their_descriptions_and_are_stored_here() {
     let b = fed_app().await;
     let alice = a.signup("alice").await;
     let bob = b.signup("bob").await;
-    let alice_there = look_up(&bob, &a, "alice").await;
-    bob.follow(&alice_there).await;
-    eventually("bob to follow alice", || async {
-        bob.get(&format!("/@{alice_there}"))
-            .await
-            .body
-            .contains("Unfollow")
-    })
-    .await;
+    follow_across(&bob, &a, "alice").await;
     // alice attaches a phone photo (EXIF with GPS) and describes it.
     let photo = weft::media::bench::synthetic_photo(800, 600, 6).unwrap();
     let r = alice
@@ -998,15 +988,7 @@ async fn a_report_of_a_remote_post_reaches_its_server_without_the_reporter() {
     let b = fed_app().await;
     let alice = a.signup("alice").await;
     let bob = b.signup("bob").await;
-    let alice_there = look_up(&bob, &a, "alice").await;
-    bob.follow(&alice_there).await;
-    eventually("bob to follow alice", || async {
-        bob.get(&format!("/@{alice_there}"))
-            .await
-            .body
-            .contains("Unfollow")
-    })
-    .await;
+    follow_across(&bob, &a, "alice").await;
     alice.say("a post someone will report").await;
     eventually("the post to reach bob", || async {
         bob.get("/")
@@ -1154,15 +1136,7 @@ async fn an_account_moves_to_another_server_with_its_followers() {
     let bob = b.signup("bob").await;
     let alice2 = b.signup("alice2").await;
     carol.follow("alice").await;
-    let alice_there = look_up(&bob, &a, "alice").await;
-    bob.follow(&alice_there).await;
-    eventually("bob to follow alice", || async {
-        bob.get(&format!("/@{alice_there}"))
-            .await
-            .body
-            .contains("Unfollow")
-    })
-    .await;
+    let alice_there = follow_across(&bob, &a, "alice").await;
     let new_handle = format!("alice2@{}", host(&b));
 
     // Without the alias on the new account, the move is refused and the form kept.
@@ -1330,5 +1304,49 @@ async fn pinned_posts_lead_the_profile_and_fill_the_featured_collection() {
         !featured
             .to_string()
             .contains(&format!("statuses/{first}\""))
+    );
+}
+
+#[actix_web::test]
+async fn a_deleted_account_goes_here_and_on_the_servers_that_knew_it() {
+    let a = fed_app().await;
+    let b = fed_app().await;
+    let alice = a.signup("alice").await;
+    let bob = b.signup("bob").await;
+    let alice_there = follow_across(&bob, &a, "alice").await;
+    alice.say("soon to be gone").await;
+    eventually("the post to reach bob", || async {
+        bob.get("/").await.body.contains("soon to be gone")
+    })
+    .await;
+
+    let r = alice
+        .post("/settings/delete", &[("password", "not my password")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    r.assert_contains("That is not your password");
+    let r = alice
+        .post("/settings/delete", &[("password", crate::common::PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Gone here: no login, no profile, no posts.
+    let (_, login) = a.login("alice", crate::common::PASSWORD).await;
+    assert_ne!(login.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.anon().get("/@alice").await.status, StatusCode::NOT_FOUND);
+    a.anon()
+        .get("/public")
+        .await
+        .assert_lacks("soon to be gone");
+    let (s, _) = get_json(&actor_url(&a, "alice")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // ...and on B, which was told.
+    eventually("the Delete to reach B", || async {
+        !bob.get("/").await.body.contains("soon to be gone")
+    })
+    .await;
+    assert_eq!(
+        bob.get(&format!("/@{alice_there}")).await.status,
+        StatusCode::NOT_FOUND
     );
 }

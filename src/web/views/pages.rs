@@ -688,6 +688,19 @@ pub fn settings(ctx: &Ctx, s: &SettingsPage<'_>) -> Markup {
                 button.button type="submit" { "Log out of this browser" }
             }
         }
+        section.settings-section #delete-account {
+            h2 { "Delete your account" }
+            p { "Your posts, follows and profile are deleted, here and (when this instance federates) on the servers that knew you. Your name stays taken. This cannot be undone." }
+            @if let Some(e) = err_for("delete") { (notice(&Notice::Error(&e))) }
+            form method="post" action="/settings/delete" {
+                input type="hidden" name="csrf" value=(ctx.csrf);
+                div.field {
+                    label for="delete-password" { "Your current password" }
+                    input #delete-password type="password" name="password" required autocomplete="current-password";
+                }
+                button.button.danger type="submit" { "Delete my account" }
+            }
+        }
     };
     page(ctx, "Settings", body)
 }
