@@ -110,8 +110,8 @@ fn see_other(path: &str) -> HttpResponse {
 
 impl Federation {
     /// A JSON answer; shareable by caches unless secure mode made it the signer's alone.
-    fn ok(&self, body: &serde_json::Value) -> HttpResponse {
-        activity_json(StatusCode::OK, body, !self.config().secure_mode)
+    fn ok(&self, core: &Core, body: &serde_json::Value) -> HttpResponse {
+        activity_json(StatusCode::OK, body, !core.settings().secure_mode)
     }
 }
 
@@ -264,7 +264,7 @@ async fn actor(
     }
     .await;
     match res {
-        Ok(doc) => fed.ok(&doc),
+        Ok(doc) => fed.ok(&core, &doc),
         Err(e) => json_error(e),
     }
 }
@@ -272,7 +272,7 @@ async fn actor(
 async fn instance_actor(fed: Fed, core: web::Data<Core>) -> HttpResponse {
     // Served unsigned even in secure mode: others need its key to check our signed fetches.
     match fed.instance_keys(&core).await {
-        Ok((_, public)) => fed.ok(&render::instance_actor(&fed.ids, &public)),
+        Ok((_, public)) => fed.ok(&core, &render::instance_actor(&fed.ids, &public)),
         Err(e) => json_error(e),
     }
 }
@@ -337,7 +337,7 @@ async fn outbox(
     }
     .await;
     match res {
-        Ok(doc) => fed.ok(&doc),
+        Ok(doc) => fed.ok(&core, &doc),
         Err(e) => json_error(e),
     }
 }
@@ -412,7 +412,7 @@ async fn collection(
     }
     .await;
     match res {
-        Ok(doc) => fed.ok(&doc),
+        Ok(doc) => fed.ok(&core, &doc),
         Err(e) => json_error(e),
     }
 }
@@ -444,7 +444,7 @@ async fn featured(
     }
     .await;
     match res {
-        Ok(doc) => fed.ok(&doc),
+        Ok(doc) => fed.ok(&core, &doc),
         Err(e) => json_error(e),
     }
 }
@@ -498,7 +498,7 @@ async fn note(
     }
     .await;
     match res {
-        Ok(doc) => fed.ok(&doc),
+        Ok(doc) => fed.ok(&core, &doc),
         Err(e) => json_error(e),
     }
 }
@@ -539,7 +539,7 @@ async fn replies(
     }
     .await;
     match res {
-        Ok(doc) => fed.ok(&doc),
+        Ok(doc) => fed.ok(&core, &doc),
         Err(e) => json_error(e),
     }
 }

@@ -47,6 +47,7 @@ pub async fn update_settings(core: &Core, viewer: &Viewer, input: SettingsInput)
         description,
         registration,
         login_required: input.login_required,
+        secure_mode: core.settings().secure_mode,
     };
     let s = new.clone();
     core.db

@@ -1468,3 +1468,22 @@ pub async fn featured(core: &Core, account: AccountId) -> AppResult<Vec<PostId>>
         })
         .await
 }
+
+/// Turns secure mode on or off (an admin setting, kept across restarts).
+pub async fn set_secure_mode(
+    core: &Core,
+    viewer: &super::accounts::Viewer,
+    on: bool,
+) -> AppResult<()> {
+    require_admin(viewer)?;
+    core.db
+        .write(move |c| {
+            crate::store::settings::set(c, "secure_mode", if on { "true" } else { "false" })?;
+            Ok(())
+        })
+        .await?;
+    let mut s = core.settings();
+    s.secure_mode = on;
+    core.replace_settings(s);
+    Ok(())
+}

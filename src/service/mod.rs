@@ -36,6 +36,8 @@ pub struct InstanceSettings {
     pub description: String,
     pub registration: RegistrationMode,
     pub login_required: bool,
+    /// Federation's "secure mode": actors and posts go as JSON only to signed requests.
+    pub secure_mode: bool,
 }
 
 /// Everything a use case needs. Cheap to clone.
@@ -119,6 +121,7 @@ impl Core {
             description: String::new(),
             registration: RegistrationMode::Open,
             login_required: false,
+            secure_mode: config.federation.secure_mode,
         };
         for (k, v) in stored {
             apply_setting(&mut settings, &k, &v);
@@ -216,6 +219,7 @@ fn apply_setting(s: &mut InstanceSettings, key: &str, value: &str) {
             }
         }
         "login_required" => s.login_required = value == "true",
+        "secure_mode" => s.secure_mode = value == "true",
         _ => {}
     }
 }

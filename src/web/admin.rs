@@ -193,3 +193,15 @@ pub async fn retry_domain(ctx: Ctx, form: CsrfForm<DomainForm>) -> AppResult<Htt
     crate::service::federation::retry_instance(&ctx.core, v, f.domain).await?;
     Ok(see_other("/admin/federation?done=retry#servers"))
 }
+
+#[derive(Deserialize)]
+pub struct SecureForm {
+    on: Option<String>,
+}
+
+pub async fn secure_mode(ctx: Ctx, form: CsrfForm<SecureForm>) -> AppResult<HttpResponse> {
+    let f = form.verify(&ctx)?;
+    let v = ctx.require_viewer()?;
+    crate::service::federation::set_secure_mode(&ctx.core, v, f.on.is_some()).await?;
+    Ok(see_other("/admin/federation?done=1#status"))
+}

@@ -116,6 +116,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/posts/{id}/report", web::post().to(reports::create))
         .route("/admin/federation", web::get().to(admin::federation))
         .route(
+            "/admin/federation/secure",
+            web::post().to(admin::secure_mode),
+        )
+        .route(
             "/admin/federation/block",
             web::post().to(admin::block_domain),
         )

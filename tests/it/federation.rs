@@ -772,20 +772,31 @@ async fn domain_blocks_silence_and_suspend_a_server() {
 
 #[actix_web::test]
 async fn secure_mode_serves_actors_only_to_signed_requests() {
-    let a = TestApp::with_config(|c| {
-        c.server.public_url = Some("http://localhost:0".into());
-        c.federation.enabled = true;
-        c.federation.allow_private_addresses = true;
-        c.federation.secure_mode = true;
-    })
-    .await;
+    let a = fed_app().await;
     let b = fed_app().await;
-    a.signup("alice").await;
+    let alice = a.signup("alice").await;
     let bob = b.signup("bob").await;
+    let (s, _) = get_json(&actor_url(&a, "alice")).await;
+    assert_eq!(s, StatusCode::OK);
+    // The admin turns it on from /admin/federation (and it stays on after a restart).
+    let r = alice.post("/admin/federation/secure", &[("on", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let (s, _) = get_json(&actor_url(&a, "alice")).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Another server's fetch is signed (by its instance actor), so it gets through.
     look_up(&bob, &a, "alice").await;
+    let r = bob.post("/admin/federation/secure", &[("on", "1")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER); // bob is B's admin: B's setting
+    let r = a
+        .signup("mallory")
+        .await
+        .post("/admin/federation/secure", &[])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = alice.post("/admin/federation/secure", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (s, _) = get_json(&actor_url(&a, "alice")).await;
+    assert_eq!(s, StatusCode::OK);
 }
 
 #[actix_web::test]

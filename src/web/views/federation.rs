@@ -35,7 +35,14 @@ pub fn admin(ctx: &Ctx, o: &FederationOverview, n: Option<Notice<'_>>) -> Markup
                 @if cfg.allow_private_addresses {
                     p.notice.error role="alert" { "allow_private_addresses is on: this server fetches from loopback and private addresses. Use it for development and tests only." }
                 }
-                @if cfg.secure_mode { p { "Secure mode: actors and posts are served only to signed requests." } }
+                form method="post" action="/admin/federation/secure" {
+                    input type="hidden" name="csrf" value=(ctx.csrf);
+                    div.field.checkbox {
+                        input #secure-mode type="checkbox" name="on" value="1" checked[ctx.settings.secure_mode];
+                        label for="secure-mode" { "Secure mode: serve people and posts only to signed requests from other servers (some servers then cannot see public posts without following)" }
+                    }
+                    button.button type="submit" { "Save" }
+                }
             } @else {
                 p { "Federation is off. Start the server with " code { "--federation --public-url https://your.domain" } " (or set " code { "federation.enabled" } ") to talk with other servers. Blocks set here apply once it is on." }
             }
