@@ -50,6 +50,8 @@ pub struct Federation {
     /// When each key id was last refetched after a failed check (bounded by
     /// `key_refetch_secs`, so a forged flood cannot make us hammer a peer).
     refetched: Mutex<HashMap<String, Instant>>,
+    /// One fetch at a time per key id.
+    fetching: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 /// New key pair (private PKCS#8 PEM, public SPKI PEM), for the services' lazy key making.
@@ -75,6 +77,7 @@ impl Federation {
             signers: Mutex::default(),
             keys: Mutex::default(),
             refetched: Mutex::default(),
+            fetching: Mutex::default(),
         }))
     }
 
@@ -218,22 +221,40 @@ impl Federation {
     /// id at most once per `key_refetch_secs`, and each server's keys at most 120 times a
     /// minute, so forged requests cannot make us hammer a peer or anyone else.
     pub async fn fetch_key(&self, core: &Core, key_id: &str) -> AppResult<Option<KeyHit>> {
+        // Requests that need the same unknown key wait for one fetch and share its result
+        // (a new peer's first deliveries often arrive together).
+        let lock = {
+            let mut m = self
+                .fetching
+                .lock()
+                .map_err(|_| AppError::Internal(anyhow::anyhow!("key fetch lock")))?;
+            if m.len() > 1_000 {
+                m.retain(|_, l| Arc::strong_count(l) > 1);
+            }
+            m.entry(key_id.to_string()).or_default().clone()
+        };
+        let _one_at_a_time = lock.lock().await;
         let now = Instant::now();
         let bound = Duration::from_secs(self.cfg.key_refetch_secs);
-        {
+        let fetched_lately = {
             let mut r = self
                 .refetched
                 .lock()
                 .map_err(|_| AppError::Internal(anyhow::anyhow!("key refetch lock")))?;
-            if r.get(key_id)
-                .is_some_and(|t| now.duration_since(*t) < bound)
-            {
-                return Ok(None);
+            let lately = r
+                .get(key_id)
+                .is_some_and(|t| now.duration_since(*t) < bound);
+            if !lately {
+                if r.len() > 10_000 {
+                    r.retain(|_, t| now.duration_since(*t) < bound);
+                }
+                r.insert(key_id.to_string(), now);
             }
-            if r.len() > 10_000 {
-                r.retain(|_, t| now.duration_since(*t) < bound);
-            }
-            r.insert(key_id.to_string(), now);
+            lately
+        };
+        if fetched_lately {
+            // Fetched a moment ago (perhaps by the request this one waited for).
+            return self.known_key(core, key_id).await;
         }
         let domain = domain_of(key_id).ok_or(AppError::NotFound)?;
         core.limiter

@@ -21,9 +21,14 @@ fn spawn_weft(dir: &std::path::Path) -> Proc {
 }
 
 fn spawn_weft_with(dir: &std::path::Path, env: &[(&str, &str)]) -> Proc {
+    spawn_weft_args(dir, "127.0.0.1:0", &[], env)
+}
+
+fn spawn_weft_args(dir: &std::path::Path, bind: &str, args: &[&str], env: &[(&str, &str)]) -> Proc {
     let mut child = Command::new(env!("CARGO_BIN_EXE_weft"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--data"])
+        .args(["serve", "--bind", bind, "--data"])
         .arg(dir)
+        .args(args)
         .envs(env.iter().copied())
         .env("WEFT_LOG", "info")
         .env("WEFT_RATE_LIMITS__POSTS_PER_ACCOUNT", "1000000")
@@ -310,4 +315,79 @@ async fn posts_acknowledged_before_a_crash_become_searchable_after_restart() {
     assert_eq!(search_count(&p3.base, "crashword").await, 12);
     p3.child.kill().unwrap();
     p3.child.wait().unwrap();
+}
+
+#[actix_web::test]
+async fn every_accepted_activity_survives_kill_dash_nine() {
+    use crate::federation::{Forged, actor_url, eventually, fed_app, signer_of};
+    // The sender: an in-process instance whose person signs the deliveries.
+    let b = fed_app().await;
+    b.signup("bob").await;
+    let key = signer_of(&b, "bob").await;
+    let bob = actor_url(&b, "bob");
+    // The receiver: the real binary, on a port fixed across its restart (its actor ids,
+    // which the activities name, must stay the same).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempfile::tempdir().unwrap();
+    let public = format!("http://localhost:{port}");
+    let bind = format!("127.0.0.1:{port}");
+    let args = [
+        "--public-url",
+        public.as_str(),
+        "--federation",
+        "--allow-private-addresses",
+    ];
+    // One worker for received activities: most are still queued when the process dies.
+    let p = spawn_weft_args(
+        dir.path(),
+        &bind,
+        &args,
+        &[("WEFT_JOBS__NETWORK_WORKERS", "1")],
+    );
+    let alice = User::new(&p.base, "alice");
+    let r = alice
+        .post("/signup", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let alice_actor = format!("{public}/users/alice");
+    let inbox = format!("{public}/inbox");
+    const N: usize = 60;
+    let mut sends = Vec::new();
+    for i in 0..N {
+        let note = format!("{bob}/statuses/crash{i}");
+        let activity = serde_json::json!({
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": format!("{note}/activity"), "type": "Create", "actor": bob,
+            "object": {"id": note, "type": "Note", "attributedTo": bob, "to": [alice_actor],
+                       "content": format!("<p>crash note {i:03} for @alice</p>"),
+                       "tag": [{"type": "Mention", "href": alice_actor}]},
+        });
+        sends.push(Forged::signed(&key, &inbox, &activity, std::time::SystemTime::now()).send());
+    }
+    // All at once, so the workers are still busy with them when the process dies.
+    for status in futures_util::future::join_all(sends).await {
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    // Killed right after the last 202: whatever was not processed yet is still queued.
+    let mut p = p;
+    p.child.kill().expect("SIGKILL");
+    let _ = p.child.wait();
+    let p2 = spawn_weft_args(dir.path(), &bind, &args, &[]);
+    let alice = User::new(&p2.base, "alice");
+    let r = alice
+        .post("/login", &[("username", "alice"), ("password", PASSWORD)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    eventually("every accepted activity to be processed", || async {
+        let n = alice.get("/notifications").await.body;
+        (0..N).all(|i| n.contains(&format!("crash note {i:03}")))
+    })
+    .await;
+    let mut p2 = p2;
+    let _ = p2.child.kill();
+    let _ = p2.child.wait();
 }

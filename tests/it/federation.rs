@@ -398,14 +398,14 @@ async fn a_followers_only_post_reaches_followers_only() {
 }
 
 /// A signed POST to an inbox, made by hand so that tests can break it.
-struct Forged {
+pub struct Forged {
     url: String,
     body: Vec<u8>,
     headers: Vec<(String, String)>,
 }
 
 impl Forged {
-    fn signed(signer: &Signer, url: &str, body: &Value, now: SystemTime) -> Forged {
+    pub fn signed(signer: &Signer, url: &str, body: &Value, now: SystemTime) -> Forged {
         let body = serde_json::to_vec(body).unwrap();
         let h = signer.sign_cavage("POST", url, Some(&body), now).unwrap();
         Forged {
@@ -419,7 +419,7 @@ impl Forged {
         }
     }
 
-    async fn send(self) -> StatusCode {
+    pub async fn send(self) -> StatusCode {
         let mut req = reqwest::Client::new()
             .post(&self.url)
             .header("Content-Type", "application/activity+json");
@@ -430,7 +430,7 @@ impl Forged {
     }
 }
 
-async fn signer_of(app: &TestApp, name: &str) -> Signer {
+pub async fn signer_of(app: &TestApp, name: &str) -> Signer {
     let acct = weft::service::accounts::find_by_username(&app.core, name)
         .await
         .unwrap();
