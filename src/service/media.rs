@@ -629,6 +629,7 @@ async fn set_profile_image_for(
         None => None,
     };
     let ids = core.ids.clone();
+    let federation = core.config.federation.enabled;
     let names: Vec<String> = staged.iter().map(|(f, _)| f.clone()).collect();
     let result = core
         .db
@@ -643,6 +644,16 @@ async fn set_profile_image_for(
                 && db_media::drop_ref(c, &old)?
             {
                 queue_deletion(c, &ids, vec![old])?;
+            }
+            // Followers elsewhere see the new picture (a remote person's own picture,
+            // fetched here, is not theirs to announce).
+            if !crate::store::federation::is_remote(c, me)? {
+                super::federation::publish_in_tx(
+                    c,
+                    &ids,
+                    federation,
+                    super::federation::Outbound::ProfileUpdated { account: me.0 },
+                )?;
             }
             Ok(())
         })

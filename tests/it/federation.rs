@@ -1361,3 +1361,137 @@ async fn a_deleted_account_goes_here_and_on_the_servers_that_knew_it() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A server whose `/r/N` redirects to `/r/N-1`; `/r/0` is an actor; `/big` is an actor too
+/// large to read.
+async fn redirecting_server() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_, pem) = weft::federation::make_keys().unwrap();
+    let server = actix_web::HttpServer::new(move || {
+        let pem = pem.clone();
+        actix_web::App::new().default_service(actix_web::web::to(
+            move |req: actix_web::HttpRequest| {
+                let pem = pem.clone();
+                async move {
+                    let path = req.path().to_string();
+                    let actor = |id: &str, pad: usize| {
+                        json!({"id": id, "type": "Person", "preferredUsername": "far",
+                               "summary": "x".repeat(pad), "inbox": format!("{id}/inbox"),
+                               "publicKey": {"id": format!("{id}#main-key"), "owner": id,
+                                             "publicKeyPem": pem}})
+                    };
+                    let here = format!("http://localhost:{port}");
+                    if path == "/big" {
+                        return actix_web::HttpResponse::Ok()
+                            .content_type("application/activity+json")
+                            .body(actor(&format!("{here}/big"), 50_000).to_string());
+                    }
+                    match path.strip_prefix("/r/").and_then(|n| n.parse::<u32>().ok()) {
+                        Some(0) => actix_web::HttpResponse::Ok()
+                            .content_type("application/activity+json")
+                            .body(actor(&format!("{here}/r/0"), 0).to_string()),
+                        Some(n) => actix_web::HttpResponse::Found()
+                            .insert_header(("Location", format!("/r/{}", n - 1)))
+                            .finish(),
+                        None => actix_web::HttpResponse::NotFound().finish(),
+                    }
+                }
+            },
+        ))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    port
+}
+
+#[actix_web::test]
+async fn fetches_follow_few_redirects_and_read_little() {
+    let a = TestApp::with_config(|c| {
+        c.server.public_url = Some("http://localhost:0".into());
+        c.federation.enabled = true;
+        c.federation.allow_private_addresses = true;
+        c.federation.max_redirects = 2;
+        c.federation.fetch_bytes = 20_000;
+    })
+    .await;
+    let alice = a.signup("alice").await;
+    let port = redirecting_server().await;
+    let search = |path: String| {
+        let alice = &alice;
+        async move {
+            let q = format!("http://localhost:{port}{path}")
+                .replace(':', "%3A")
+                .replace('/', "%2F");
+            alice.get(&format!("/search?q={q}")).await
+        }
+    };
+    // Two redirects (federation.max_redirects) are followed; three are not.
+    let r = search("/r/2".into()).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), format!("/@far@localhost:{port}"));
+    assert_eq!(search("/r/3".into()).await.status, StatusCode::OK);
+    // A document over federation.fetch_bytes is not read.
+    assert_eq!(search("/big".into()).await.status, StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn a_server_failing_for_too_long_is_skipped_until_heard_from() {
+    let a = TestApp::with_config(|c| {
+        c.server.public_url = Some("http://localhost:0".into());
+        c.federation.enabled = true;
+        c.federation.allow_private_addresses = true;
+        c.federation.unavailable_after_hours = 0;
+        c.jobs.backoff_secs = 1;
+    })
+    .await;
+    let alice = a.signup("alice").await;
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_host = format!("localhost:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    let uri = format!("http://{dead_host}/users/ghost");
+    let (_, public) = weft::federation::make_keys().unwrap();
+    let ghost = weft::service::federation::upsert_actor(
+        &a.core,
+        weft::service::federation::RemoteActor {
+            uri: uri.clone(),
+            handle: format!("ghost@{dead_host}"),
+            domain: dead_host.clone(),
+            inbox: format!("http://{dead_host}/inbox"),
+            shared_inbox: None,
+            followers_uri: None,
+            url: None,
+            key_id: format!("{uri}#main-key"),
+            public_key: public,
+            kind: "Person".into(),
+            display_name: String::new(),
+            bio: String::new(),
+            fields: Vec::new(),
+            locked: false,
+            icon_url: None,
+            image_url: None,
+        },
+    )
+    .await
+    .unwrap();
+    weft::service::federation::remote_follow(&a.core, ghost, "alice".into(), format!("{uri}#f"))
+        .await
+        .unwrap();
+    // The first failures start the clock; with federation.unavailable_after_hours = 0 the
+    // next delivery is not even tried, and the admin sees why.
+    alice.say("first").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    alice.say("second").await;
+    eventually("a delivery set aside as unavailable", || async {
+        alice
+            .get("/admin")
+            .await
+            .body
+            .contains("skipped until it is heard from")
+    })
+    .await;
+}
