@@ -642,3 +642,66 @@ async fn a_newcomer_signs_up_posts_and_gets_followed_liked_and_replied_to() {
         started.elapsed()
     );
 }
+
+#[actix_web::test]
+async fn someone_finds_and_follows_a_person_on_another_server() {
+    std::fs::create_dir_all(SCREENSHOTS).expect("create target/screenshots");
+    let driver = Driver::start();
+    let a = crate::federation::fed_app().await;
+    let b = crate::federation::fed_app().await;
+    let alice = a.signup("alice").await;
+    alice.say("Hello from the other server #federation").await;
+    let bob = driver.session(&b.base, "bob").await;
+    bob.signup("bob").await;
+
+    // bob types alice's handle into the search box and lands on her profile here.
+    let handle = format!("alice@{}", crate::federation::host(&a));
+    bob.type_into("#nav-q", &format!("@{handle}")).await;
+    bob.find("#nav-q")
+        .await
+        .send_keys(&char::from(fantoccini::key::Key::Enter).to_string())
+        .await
+        .expect("press Enter");
+    bob.find("section.profile-header").await;
+    assert_eq!(bob.path().await, format!("/@{handle}"));
+    assert!(bob.text("p.handle").await.contains("on localhost:"));
+    bob.click("form.follow-form button").await;
+    // Her server accepts; after a reload bob follows her, and her earlier post is here.
+    let start = Instant::now();
+    loop {
+        bob.goto(&format!("/@{handle}")).await;
+        if bob.text("form.follow-form button").await == "Unfollow"
+            && bob
+                .text("main")
+                .await
+                .contains("Hello from the other server")
+        {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "{}", bob.describe().await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bob.screenshots(
+        &format!("/@{handle}"),
+        "section.profile-header",
+        "remote-profile",
+    )
+    .await;
+    let post = bob.post_with_text("Hello from the other server").await;
+    bob.screenshots(
+        &format!("/posts/{post}/report"),
+        "#report-reason",
+        "report-form",
+    )
+    .await;
+    bob.screenshots("/admin/federation", "section#servers", "admin-federation")
+        .await;
+    bob.screenshots(
+        "/settings/migration",
+        "#aliases-input",
+        "settings-migration",
+    )
+    .await;
+    bob.close().await;
+    drop(driver);
+}
