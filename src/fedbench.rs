@@ -314,6 +314,7 @@ async fn delivery(o: &Options) -> anyhow::Result<String> {
                 locked: false,
                 icon_url: None,
                 image_url: None,
+                published: None,
             },
         )
         .await?;

@@ -411,6 +411,11 @@ pub fn parse_actor(doc: &serde_json::Value, fetched: &str) -> AppResult<RemoteAc
         locked: actor.manually_approves_followers.unwrap_or(false),
         icon_url: actor.icon_url().map(str::to_string),
         image_url: actor.image_url().map(str::to_string),
+        published: actor.published.as_deref().and_then(|p| {
+            time::OffsetDateTime::parse(p, &time::format_description::well_known::Rfc3339)
+                .ok()
+                .map(|t| t.unix_timestamp())
+        }),
     })
 }
 

@@ -200,6 +200,8 @@ pub struct RemoteActor {
     /// Addresses of their avatar and header pictures.
     pub icon_url: Option<String>,
     pub image_url: Option<String>,
+    /// When the account was made on its server (Unix seconds), if it says.
+    pub published: Option<i64>,
 }
 
 /// Creates or refreshes the local row of a remote actor; answers its account id.
@@ -261,7 +263,7 @@ fn upsert_actor_in_tx(c: &Connection, ids: &IdGen, a: &RemoteActor) -> AppResult
                     role: crate::domain::Role::User,
                     status: AccountStatus::Active,
                     signup_reason: "",
-                    created_at: now,
+                    created_at: a.published.filter(|t| *t <= now).unwrap_or(now),
                 },
             )?;
             fed::insert_actor(c, id, &row)?;

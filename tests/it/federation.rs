@@ -666,6 +666,7 @@ async fn a_dead_server_is_retried_and_never_delays_the_others() {
             locked: false,
             icon_url: None,
             image_url: None,
+            published: None,
         },
     )
     .await
@@ -1474,6 +1475,7 @@ async fn a_server_failing_for_too_long_is_skipped_until_heard_from() {
             locked: false,
             icon_url: None,
             image_url: None,
+            published: None,
         },
     )
     .await
