@@ -5,6 +5,8 @@ CREATE TABLE blocks (
     blocker_id INTEGER NOT NULL REFERENCES accounts(id),
     blocked_id INTEGER NOT NULL REFERENCES accounts(id),
     created_at INTEGER NOT NULL,
+    -- The Block activity's id when it crossed servers (its Undo names it).
+    activity_id TEXT,
     PRIMARY KEY (blocker_id, blocked_id)
 ) WITHOUT ROWID;
 CREATE INDEX blocks_blocked ON blocks(blocked_id, blocker_id);

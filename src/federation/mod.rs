@@ -195,7 +195,7 @@ impl Federation {
         let id = fed_service::upsert_actor(core, parsed).await?;
         // New or changed pictures are fetched in the background (never in the way of the
         // request that needed the actor, often a signature check).
-        let changed = fed_service::changed_images(core, id, icon, image).await?;
+        let changed = fed_service::claim_changed_images(core, id, icon, image).await?;
         if !changed.is_empty() {
             let (client, core2) = (self.client.clone(), core.clone());
             tokio::spawn(async move { fetch_images(&client, &core2, id, changed).await });
@@ -303,22 +303,28 @@ async fn fetch_images(
 ) {
     let cap = core.config.media.image_bytes as usize;
     for (header, url) in changed {
-        let stored = match &url {
-            Some(u) => match client.get_bytes(u, cap).await {
-                Ok(bytes) => {
-                    crate::service::media::store_fetched_profile_image(core, id, header, bytes)
-                        .await
-                        .is_ok()
-                }
-                Err(e) => {
-                    tracing::info!("fetching picture {u}: {e}");
-                    false
-                }
-            },
+        let Some(u) = url else {
+            if let Err(e) = fed_service::clear_image(core, id, header).await {
+                tracing::warn!("dropping a picture: {e:#}");
+            }
+            continue;
+        };
+        // Pictures may live on another host (a CDN); a suspended one is not fetched from.
+        let blocked = match block_host(&u) {
+            Some(h) => fed_service::domain_block(core, h).await.unwrap_or(2) >= 2,
             None => true,
         };
-        if stored && let Err(e) = fed_service::image_fetched(core, id, header, url).await {
-            tracing::warn!("recording a fetched picture: {e:#}");
+        if blocked {
+            continue;
+        }
+        let stored = match client.get_bytes(&u, cap).await {
+            Ok(bytes) => {
+                crate::service::media::store_fetched_profile_image(core, id, header, bytes).await
+            }
+            Err(e) => Err(AppError::invalid(e.to_string())),
+        };
+        if let Err(e) = stored {
+            tracing::info!("picture {u}: {}", e.public_message().1);
         }
     }
 }

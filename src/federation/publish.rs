@@ -259,12 +259,13 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             blocker,
             blocked,
             on,
+            activity,
         } => {
             let Some(target) = fed_service::actor(core, AccountId(blocked)).await? else {
                 return Ok(Vec::new());
             };
             let me = ids.actor(&username(core, blocker).await?);
-            let block_id = format!("{me}#blocks/{blocked}/{}", core.next_id());
+            let block_id = activity;
             let block = json!({"id": block_id, "type": "Block", "actor": me, "object": target.uri});
             let doc = if on {
                 let mut b = block;
@@ -358,12 +359,11 @@ async fn post_activity(
     }
     // `@name@host` written for someone this server had not met: looked up now, so the post
     // reaches them and mentions them properly (a handful at most per post).
-    let known: Vec<&str> = w.mentions.iter().map(|m| m.username.as_str()).collect();
-    let unknown: Vec<String> = crate::domain::text::remote_mentions(&w.post.body)
-        .into_iter()
-        .filter(|h| !known.contains(&h.as_str()))
-        .take(5)
-        .collect();
+    // Only handles of nobody known here: someone known but left out (a block) stays out.
+    let mut unknown =
+        fed_service::unknown_handles(core, crate::domain::text::remote_mentions(&w.post.body))
+            .await?;
+    unknown.truncate(5);
     let mut found = Vec::new();
     for h in unknown {
         if let Ok((Some(fed_service::Resolved::Account(name)), _)) =
@@ -373,14 +373,13 @@ async fn post_activity(
             found.push(a.id);
         }
     }
-    let w = if found.is_empty() {
-        w
-    } else {
-        fed_service::add_mentions(core, post, found).await?;
+    let w = if !found.is_empty() && fed_service::add_mentions(core, post, found).await? {
         match fed_service::wire_post(core, post).await? {
             Some(w) => w,
             None => return Ok(Vec::new()),
         }
+    } else {
+        w
     };
     let inboxes = post_inboxes(core, &w).await?;
     if inboxes.is_empty() {

@@ -169,6 +169,9 @@ async fn act(fed: &Federation, core: &Core, a: &Activity, signer: &str) -> AppRe
                 return Err(AppError::forbidden("Only an account can move itself."));
             }
             let target = a.target_iri().ok_or(AppError::NotFound)?;
+            if target == actor_uri {
+                return Err(AppError::invalid("An account cannot move to itself."));
+            }
             let new = match fed.ids.local_name(target) {
                 Some(name) => {
                     let id = fed_service::local_account(core, name.to_string())

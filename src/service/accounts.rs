@@ -237,6 +237,9 @@ pub async fn login(
         AccountStatus::Suspended => {
             return Err(AppError::forbidden("This account has been suspended."));
         }
+        AccountStatus::Deleted => {
+            return Err(AppError::forbidden("This account was deleted."));
+        }
     }
     core.limiter.reset(&acct_key);
     open_session(core, account.id, client).await
@@ -355,7 +358,7 @@ pub async fn sessions(core: &Core, viewer: &Viewer) -> AppResult<Vec<Session>> {
 
 /// Changes the password after checking the current one, and ends all other sessions.
 /// Refuses with `wrong` unless `password` is the account's own.
-async fn check_own_password(
+pub(crate) async fn check_own_password(
     core: &Core,
     id: AccountId,
     password: &str,
@@ -487,9 +490,11 @@ pub async fn update_profile(core: &Core, viewer: &Viewer, input: ProfileInput) -
     Ok(())
 }
 
-/// Deletes the viewer's account, after checking their password: their posts go, follows
-/// end, sessions end, the profile is emptied and the name stays taken; other servers that
-/// knew the account are told (Delete).
+/// Deletes the viewer's account, after checking their password. At once (one
+/// transaction): no more logins or sessions, the profile and pictures emptied, pins,
+/// requests and bookmarks gone, the name kept taken, and a job queued that deletes the
+/// posts, follows and likes in batches and then tells the servers that knew the account
+/// (Delete). A crash in between leaves the job to finish the work.
 pub async fn delete_account(core: &Core, viewer: &Viewer, password: &str) -> AppResult<()> {
     let id = viewer.id();
     check_own_password(
@@ -500,20 +505,42 @@ pub async fn delete_account(core: &Core, viewer: &Viewer, password: &str) -> App
     )
     .await?;
     let inboxes = super::federation::known_inboxes(core, id).await?;
+    let ids = core.ids.clone();
     core.db
         .write(move |c| {
+            c.execute("UPDATE accounts SET status = 3 WHERE id = ?1", [id.0])?;
             c.execute("DELETE FROM sessions WHERE account_id = ?1", [id.0])?;
             c.execute(
-                "UPDATE accounts SET display_name = '', bio = '', fields = '[]', email = NULL
+                "UPDATE accounts SET display_name = '', bio = '', fields = '[]', email = NULL,
+                        aliases = '[]', moved_to = NULL, bot = 0
                  WHERE id = ?1",
                 [id.0],
             )?;
             c.execute("DELETE FROM pins WHERE account_id = ?1", [id.0])?;
-            Ok(())
+            c.execute(
+                "DELETE FROM follow_requests WHERE requester_id = ?1 OR target_id = ?1",
+                [id.0],
+            )?;
+            c.execute("DELETE FROM bookmarks WHERE account_id = ?1", [id.0])?;
+            for header in [false, true] {
+                if let Some(old) = store::media::set_account_image(c, id, header, None)?
+                    && store::media::drop_ref(c, &old)?
+                {
+                    super::media::queue_deletion(c, &ids, vec![old])?;
+                }
+            }
+            super::tasks::enqueue(
+                c,
+                &ids,
+                &super::tasks::Task::RemoveAccount {
+                    account: id.0,
+                    inboxes,
+                },
+            )
         })
         .await?;
-    super::federation::remove_account(core, id).await?;
-    super::federation::publish_account_deleted(core, id, inboxes).await
+    core.jobs.wake();
+    Ok(())
 }
 
 pub async fn find_by_username(core: &Core, name: &str) -> AppResult<Account> {

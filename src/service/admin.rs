@@ -47,7 +47,7 @@ pub async fn update_settings(core: &Core, viewer: &Viewer, input: SettingsInput)
         description,
         registration,
         login_required: input.login_required,
-        secure_mode: core.settings().secure_mode,
+        secure_mode: false,
     };
     let s = new.clone();
     core.db
@@ -63,7 +63,12 @@ pub async fn update_settings(core: &Core, viewer: &Viewer, input: SettingsInput)
             Ok(())
         })
         .await?;
-    core.replace_settings(new);
+    core.update_settings(|s| {
+        s.name = new.name;
+        s.description = new.description;
+        s.registration = new.registration;
+        s.login_required = new.login_required;
+    });
     Ok(())
 }
 

@@ -17,21 +17,29 @@ pub async fn block(core: &Core, viewer: &Viewer, target: &str, on: bool) -> AppR
     }
     let ids = core.ids.clone();
     let federation = core.config.federation.enabled;
+    let block_id = super::federation::activity_id(core, "block");
     core.db
         .write(move |c| {
+            let remote = fed::is_remote(c, target.id)?;
+            // The Undo names the Block it takes back.
+            let activity = if on {
+                block_id
+            } else {
+                blocks::activity(c, me, target.id)?.unwrap_or(block_id)
+            };
             let changed = if on {
                 let new = blocks::insert(c, me, target.id, now_secs())?;
                 if new {
-                    for (a, b) in [(me, target.id), (target.id, me)] {
-                        super::follows::unfollow_in_tx(c, a, b)?;
-                        fed::delete_follow_activity(c, a, b)?;
+                    keep_apart(c, me, target.id)?;
+                    if remote {
+                        blocks::set_activity(c, me, target.id, &activity)?;
                     }
                 }
                 new
             } else {
                 blocks::delete(c, me, target.id)?
             };
-            if changed && fed::is_remote(c, target.id)? {
+            if changed && remote {
                 publish_in_tx(
                     c,
                     &ids,
@@ -40,6 +48,7 @@ pub async fn block(core: &Core, viewer: &Viewer, target: &str, on: bool) -> AppR
                         blocker: me.0,
                         blocked: target.id.0,
                         on,
+                        activity,
                     },
                 )?;
             }
@@ -47,6 +56,17 @@ pub async fn block(core: &Core, viewer: &Viewer, target: &str, on: bool) -> AppR
         })
         .await?;
     core.jobs.wake();
+    Ok(())
+}
+
+/// What a new block undoes: follows and follow requests both ways, and the notifications
+/// either caused the other.
+fn keep_apart(c: &rusqlite::Connection, a: AccountId, b: AccountId) -> AppResult<()> {
+    for (x, y) in [(a, b), (b, a)] {
+        super::follows::unfollow_in_tx(c, x, y)?;
+        fed::delete_follow_activity(c, x, y)?;
+    }
+    blocks::forget_notifications(c, a, b)?;
     Ok(())
 }
 
@@ -86,10 +106,8 @@ pub async fn remote_block(
                 return Err(AppError::NotFound);
             };
             if on {
-                blocks::insert(c, blocker, target.id, now_secs())?;
-                for (a, b) in [(blocker, target.id), (target.id, blocker)] {
-                    super::follows::unfollow_in_tx(c, a, b)?;
-                    fed::delete_follow_activity(c, a, b)?;
+                if blocks::insert(c, blocker, target.id, now_secs())? {
+                    keep_apart(c, blocker, target.id)?;
                 }
             } else {
                 blocks::delete(c, blocker, target.id)?;

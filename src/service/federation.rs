@@ -78,11 +78,13 @@ pub enum Outbound {
     Report {
         report: i64,
     },
-    /// A local account blocked (or unblocked) someone elsewhere.
+    /// A local account blocked (or unblocked) someone elsewhere; `activity` is the Block's
+    /// id (the Undo names the Block it takes back).
     Block {
         blocker: i64,
         blocked: i64,
         on: bool,
+        activity: String,
     },
     /// A local account was deleted: the servers that knew it are told (gathered before its
     /// follows went).
@@ -454,6 +456,8 @@ pub async fn sweep_seen(core: &Core) -> AppResult<usize> {
 pub enum RemoteFollow {
     Accepted,
     Pending,
+    /// Refused because a block stands between them.
+    Rejected,
 }
 
 /// A remote actor asks to follow a local account.
@@ -475,7 +479,20 @@ pub async fn remote_follow(
             if fed::is_remote(c, target.id)? || target.status != AccountStatus::Active {
                 return Err(AppError::NotFound);
             }
-            super::blocks::check_not_blocked(c, follower, target.id)?;
+            if crate::store::blocks::between(c, follower, target.id)? {
+                // Refused in so many words, so their server does not show it as pending.
+                publish_in_tx(
+                    c,
+                    &ids,
+                    enabled,
+                    Outbound::RejectFollow {
+                        follower: follower.0,
+                        followee: target.id.0,
+                        activity,
+                    },
+                )?;
+                return Ok(RemoteFollow::Rejected);
+            }
             fed::set_follow_activity(c, follower, target.id, &activity)?;
             // Followed already (a retry, or they lost our Accept): it is confirmed again.
             if !follows::relationship(c, follower, target.id)?.following {
@@ -617,10 +634,22 @@ fn create_post_in_tx(c: &Connection, ids: &IdGen, p: &RemotePost) -> AppResult<P
         super::blocks::check_not_blocked(c, p.author, parent.author)?;
         super::posts::check_reply_allowed(c, parent, p.author)?;
     }
-    let quoted = p
+    let quoted = match p
         .quote
-        .and_then(|q| posts::find_facts(c, q).ok().flatten())
-        .filter(|q| !q.deleted && q.visibility == Visibility::Public);
+        .map(|q| posts::find_facts(c, q))
+        .transpose()?
+        .flatten()
+    {
+        // A quote across a block is kept as a post, without the quote.
+        Some(q)
+            if !q.deleted
+                && q.visibility == Visibility::Public
+                && !crate::store::blocks::between(c, p.author, q.author)? =>
+        {
+            Some(q)
+        }
+        _ => None,
+    };
     posts::insert(
         c,
         &posts::NewPost {
@@ -790,7 +819,7 @@ pub async fn remote_actor_deleted(core: &Core, who: AccountId) -> AppResult<()> 
 pub(crate) async fn remove_account(core: &Core, who: AccountId) -> AppResult<()> {
     core.db
         .write(move |c| {
-            c.execute("UPDATE accounts SET status = 2 WHERE id = ?1", [who.0])?;
+            c.execute("UPDATE accounts SET status = 3 WHERE id = ?1", [who.0])?;
             for (a, b) in follows_of(c, who)? {
                 super::follows::unfollow_in_tx(c, a, b)?;
             }
@@ -830,6 +859,29 @@ pub(crate) async fn remove_account(core: &Core, who: AccountId) -> AppResult<()>
             break;
         }
     }
+    // Its likes go, and the counts they added.
+    loop {
+        let n = core
+            .db
+            .write(move |c| {
+                let liked: Vec<PostId> = c
+                    .prepare_cached("SELECT post_id FROM likes WHERE account_id = ?1 LIMIT ?2")?
+                    .query_map(rusqlite::params![who.0, BATCH as i64], |r| {
+                        r.get(0).map(PostId)
+                    })?
+                    .collect::<Result<_, _>>()?;
+                for p in &liked {
+                    if posts::delete_like(c, who, *p)? {
+                        posts::adjust_counts(c, *p, 0, 0, -1, 0)?;
+                    }
+                }
+                Ok(liked.len())
+            })
+            .await?;
+        if n < BATCH {
+            break;
+        }
+    }
     core.jobs.wake();
     Ok(())
 }
@@ -839,41 +891,22 @@ pub(crate) async fn remove_account(core: &Core, who: AccountId) -> AppResult<()>
 pub async fn known_inboxes(core: &Core, account: AccountId) -> AppResult<Vec<String>> {
     core.db
         .read(move |c| {
+            // Followers and followees elsewhere, and the servers of people its posts
+            // addressed (mentions, replies).
             let mut stmt = c.prepare_cached(
-                "SELECT DISTINCT coalesce(r.shared_inbox, r.inbox) FROM follows f
+                "SELECT coalesce(r.shared_inbox, r.inbox) FROM follows f
                  JOIN actors r ON r.account_id = CASE WHEN f.follower_id = ?1
                                                       THEN f.followee_id ELSE f.follower_id END
-                 WHERE f.follower_id = ?1 OR f.followee_id = ?1",
+                 WHERE f.follower_id = ?1 OR f.followee_id = ?1
+                 UNION
+                 SELECT coalesce(r.shared_inbox, r.inbox) FROM posts p
+                 JOIN mentions m ON m.post_id = p.id JOIN actors r ON r.account_id = m.account_id
+                 WHERE p.author_id = ?1",
             )?;
             let rows = stmt.query_map([account.0], |r| r.get(0))?;
             Ok(rows.collect::<Result<Vec<String>, _>>()?)
         })
         .await
-}
-
-/// Queues the Delete of a local account for the servers that knew it.
-pub async fn publish_account_deleted(
-    core: &Core,
-    account: AccountId,
-    inboxes: Vec<String>,
-) -> AppResult<()> {
-    let ids = core.ids.clone();
-    let enabled = core.config.federation.enabled;
-    core.db
-        .write(move |c| {
-            publish_in_tx(
-                c,
-                &ids,
-                enabled,
-                Outbound::AccountDeleted {
-                    account: account.0,
-                    inboxes,
-                },
-            )
-        })
-        .await?;
-    core.jobs.wake();
-    Ok(())
 }
 
 /// Whether an account opted out of search (and so is not `discoverable` elsewhere).
@@ -1209,14 +1242,41 @@ pub async fn collection_page(
         .await
 }
 
-/// Adds remote people a post mentions (found after it was written) to whom it addresses.
-pub async fn add_mentions(core: &Core, post: PostId, people: Vec<AccountId>) -> AppResult<()> {
+/// The `name@host` handles among `handles` that name nobody known here yet.
+pub async fn unknown_handles(core: &Core, handles: Vec<String>) -> AppResult<Vec<String>> {
+    core.db
+        .read(move |c| {
+            let mut out = Vec::new();
+            for h in handles {
+                if accounts::find_by_username(c, &h)?.is_none() {
+                    out.push(h);
+                }
+            }
+            Ok(out)
+        })
+        .await
+}
+
+/// Adds remote people a post mentions (found after it was written) to whom it addresses,
+/// unless a block stands between them and the author.
+pub async fn add_mentions(core: &Core, post: PostId, people: Vec<AccountId>) -> AppResult<bool> {
     core.db
         .write(move |c| {
-            for p in people {
-                posts::insert_mention(c, post, p)?;
+            let Some(p) = posts::find_facts(c, post)? else {
+                return Ok(false);
+            };
+            let mut added = false;
+            for m in people {
+                let active =
+                    accounts::find_by_id(c, m)?.is_some_and(|a| a.status == AccountStatus::Active);
+                if active
+                    && fed::is_remote(c, m)?
+                    && !crate::store::blocks::between(c, p.author, m)?
+                {
+                    added |= posts::insert_mention(c, post, m)?;
+                }
             }
-            Ok(())
+            Ok(added)
         })
         .await
 }
@@ -1281,9 +1341,20 @@ pub async fn move_account(
     core: &Core,
     viewer: &super::accounts::Viewer,
     target: &str,
+    password: &str,
 ) -> AppResult<()> {
     let f = federator(core)?;
     let me = viewer.id();
+    if migration(core, me).await?.0.is_some() {
+        return Err(AppError::invalid("This account has moved already."));
+    }
+    super::accounts::check_own_password(
+        core,
+        me,
+        password,
+        "That is not your password. Type your current password to move your followers.",
+    )
+    .await?;
     let my_uri = f.local_actor_id(&viewer.account.username);
     let Some((target_id, target_uri, aliases)) = f
         .lookup_aliases(core.clone(), target.trim().to_string())
@@ -1300,9 +1371,10 @@ pub async fn move_account(
         )));
     }
     let ids = core.ids.clone();
-    let base = core.urls.base().to_string();
     let enabled = core.config.federation.enabled;
-    let keep = core.config.feeds.home_size;
+    if target_id == me {
+        return Err(AppError::invalid("An account cannot move to itself."));
+    }
     core.db
         .write(move |c| {
             fed::set_moved_to(c, me, Some(&target_uri))?;
@@ -1315,12 +1387,35 @@ pub async fn move_account(
                     target: target_uri.clone(),
                 },
             )?;
-            move_followers_in_tx(c, &ids, &base, enabled, keep, me, target_id)?;
             Ok(())
         })
         .await?;
+    move_followers(core, me, target_id).await?;
     core.jobs.wake();
     Ok(())
+}
+
+/// Moves the local followers of `old` to `new`, a batch per transaction (a popular account
+/// must not hold the writer for long).
+async fn move_followers(core: &Core, old: AccountId, new: AccountId) -> AppResult<usize> {
+    const BATCH: usize = 200;
+    let mut total = 0;
+    loop {
+        let m = Mover {
+            ids: core.ids.clone(),
+            base: core.urls.base().to_string(),
+            enabled: core.config.federation.enabled,
+            keep: core.config.feeds.home_size,
+        };
+        let n = core
+            .db
+            .write(move |c| move_followers_in_tx(c, &m, old, new, BATCH))
+            .await?;
+        total += n;
+        if n < BATCH {
+            return Ok(total);
+        }
+    }
 }
 
 /// A remote account moved to `new` (checked by the adapter): people here who followed it
@@ -1331,39 +1426,50 @@ pub async fn remote_moved(
     new: AccountId,
     new_uri: String,
 ) -> AppResult<usize> {
-    let ids = core.ids.clone();
-    let base = core.urls.base().to_string();
-    let enabled = core.config.federation.enabled;
-    let keep = core.config.feeds.home_size;
-    let n = core
-        .db
-        .write(move |c| {
-            fed::set_moved_to(c, old, Some(&new_uri))?;
-            move_followers_in_tx(c, &ids, &base, enabled, keep, old, new)
-        })
+    if old == new {
+        return Err(AppError::invalid("An account cannot move to itself."));
+    }
+    // A Move seen before (redelivered, or sent again) changes nothing.
+    if migration(core, old).await?.0.as_deref() == Some(new_uri.as_str()) {
+        return Ok(0);
+    }
+    core.db
+        .write(move |c| Ok(fed::set_moved_to(c, old, Some(&new_uri))?))
         .await?;
+    let n = move_followers(core, old, new).await?;
     core.jobs.wake();
     Ok(n)
 }
 
 /// Local followers of `old` stop following it and follow `new` (a request and a Follow
 /// when `new` is elsewhere or locked).
-fn move_followers_in_tx(
-    c: &Connection,
-    ids: &IdGen,
-    base: &str,
+/// What moving followers needs from the instance.
+struct Mover {
+    ids: Arc<IdGen>,
+    base: String,
     enabled: bool,
     keep: usize,
+}
+
+fn move_followers_in_tx(
+    c: &Connection,
+    m: &Mover,
     old: AccountId,
     new: AccountId,
+    limit: usize,
 ) -> AppResult<usize> {
-    let followers = fed::local_followers(c, old)?;
+    let (ids, base, enabled, keep) = (&*m.ids, m.base.as_str(), m.enabled, m.keep);
+    let followers = fed::local_followers(c, old, limit)?;
     let remote_new = fed::is_remote(c, new)?;
     let locked_new = accounts::find_by_id(c, new)?.is_some_and(|a| a.locked);
     let now = now_secs();
     for f in &followers {
         super::follows::unfollow_in_tx(c, *f, old)?;
         if *f == new {
+            continue;
+        }
+        // A block between them stands: the follow of the old account just ends.
+        if crate::store::blocks::between(c, *f, new)? {
             continue;
         }
         let rel = follows::relationship(c, *f, new)?;
@@ -1395,22 +1501,26 @@ fn move_followers_in_tx(
     Ok(followers.len())
 }
 
-/// Pictures of a remote person whose address changed since they were last fetched:
-/// (header?, new address or None to remove).
-pub async fn changed_images(
+/// Pictures of a remote person whose address changed since they were last seen:
+/// (header?, new address or None to remove). The new addresses are recorded at once (in the
+/// same write), so each is fetched once however many refreshes race, and a picture that
+/// cannot be fetched is not tried again until its address changes.
+pub async fn claim_changed_images(
     core: &Core,
     id: AccountId,
     icon: Option<String>,
     image: Option<String>,
 ) -> AppResult<Vec<(bool, Option<String>)>> {
     core.db
-        .read(move |c| {
+        .write(move |c| {
             let (old_icon, old_image) = fed::image_urls(c, id)?;
             let mut out = Vec::new();
             if old_icon != icon {
+                fed::set_image_url(c, id, false, icon.as_deref())?;
                 out.push((false, icon.clone()));
             }
             if old_image != image {
+                fed::set_image_url(c, id, true, image.as_deref())?;
                 out.push((true, image.clone()));
             }
             Ok(out)
@@ -1418,24 +1528,16 @@ pub async fn changed_images(
         .await
 }
 
-/// Records which picture address an account now shows (after fetching it, or its removal).
-pub async fn image_fetched(
-    core: &Core,
-    id: AccountId,
-    header: bool,
-    url: Option<String>,
-) -> AppResult<()> {
+/// Drops a remote person's avatar or header (their server no longer has one).
+pub async fn clear_image(core: &Core, id: AccountId, header: bool) -> AppResult<()> {
     let ids = core.ids.clone();
     core.db
         .write(move |c| {
-            fed::set_image_url(c, id, header, url.as_deref())?;
-            if url.is_none() {
-                let old = crate::store::media::set_account_image(c, id, header, None)?;
-                if let Some(old) = old
-                    && crate::store::media::drop_ref(c, &old)?
-                {
-                    super::media::queue_deletion(c, &ids, vec![old])?;
-                }
+            let old = crate::store::media::set_account_image(c, id, header, None)?;
+            if let Some(old) = old
+                && crate::store::media::drop_ref(c, &old)?
+            {
+                super::media::queue_deletion(c, &ids, vec![old])?;
             }
             Ok(())
         })
@@ -1484,8 +1586,6 @@ pub async fn set_secure_mode(
             Ok(())
         })
         .await?;
-    let mut s = core.settings();
-    s.secure_mode = on;
-    core.replace_settings(s);
+    core.update_settings(|s| s.secure_mode = on);
     Ok(())
 }

@@ -158,12 +158,13 @@ impl Core {
         }
     }
 
-    fn replace_settings(&self, s: InstanceSettings) {
+    /// Changes some settings in place, under the lock (two admins saving different settings
+    /// at once both keep their change).
+    fn update_settings(&self, change: impl FnOnce(&mut InstanceSettings)) {
         match self.settings.write() {
-            Ok(mut g) => *g = s,
-            Err(p) => *p.into_inner() = s,
+            Ok(mut g) => change(&mut g),
+            Err(p) => change(&mut p.into_inner()),
         }
-        // Pages rendered between the settings' commit and now showed the old ones.
         self.db.touch();
     }
 

@@ -376,6 +376,7 @@ pub(crate) fn delete_in_tx(c: &Connection, ids: &IdGen, p: &PostFacts) -> AppRes
         posts::delete_repost_row(c, repost)?;
     }
     super::search::untag_in_tx(c, id, p.visibility == Visibility::Public)?;
+    posts::unpin_everywhere(c, id)?;
     posts::soft_delete(c, id, now_secs())?;
     super::search::queue_posts(c, ids, &[id])?;
     accounts::adjust_counts(c, p.author, -1, 0, 0)?;
@@ -593,7 +594,12 @@ pub async fn set_pinned(core: &Core, viewer: &Viewer, id: PostId, on: bool) -> A
     let federation = core.config.federation.enabled;
     core.db
         .write(move |c| {
-            let p = not_found_or_deleted(posts::find_facts(c, id)?)?;
+            // Unpinning works on anything pinned; pinning needs a live post.
+            let p = if on {
+                not_found_or_deleted(posts::find_facts(c, id)?)?
+            } else {
+                posts::find_facts(c, id)?.ok_or(AppError::NotFound)?
+            };
             if p.author != me {
                 return Err(AppError::forbidden("You can only pin your own posts."));
             }

@@ -44,6 +44,9 @@ pub enum Task {
     },
     /// Act on an activity that the inbox verified and stored.
     Receive { activity: String, signer: String },
+    /// Finish deleting an account (its posts, follows and likes, in batches), then tell
+    /// the servers that knew it.
+    RemoveAccount { account: i64, inboxes: Vec<String> },
 }
 
 const INDEX_KIND: &str = "index";
@@ -62,6 +65,7 @@ impl Task {
             Task::Publish { .. } => "publish",
             Task::Deliver { .. } => "deliver",
             Task::Receive { .. } => "receive",
+            Task::RemoveAccount { .. } => "remove_account",
         }
     }
 }
@@ -267,6 +271,34 @@ impl Handler for TaskHandler {
                     let fed = federator(&core)?;
                     fed.receive(core.clone(), activity, signer).await?;
                     Ok(Outcome::Done)
+                }
+                Task::RemoveAccount { account, inboxes } => {
+                    let who = crate::domain::AccountId(account);
+                    super::federation::remove_account(&core, who)
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    let (ids, id) = (core.ids.clone(), job.id);
+                    let federation = core.config.federation.enabled;
+                    core.db
+                        .write(move |c| {
+                            if !inboxes.is_empty() {
+                                super::federation::publish_in_tx(
+                                    c,
+                                    &ids,
+                                    federation,
+                                    super::federation::Outbound::AccountDeleted {
+                                        account,
+                                        inboxes,
+                                    },
+                                )?;
+                            }
+                            store::jobs::delete(c, id)?;
+                            Ok(())
+                        })
+                        .await
+                        .map_err(|e| Failure::retry(format!("{e:#}")))?;
+                    core.jobs.wake();
+                    Ok(Outcome::DoneAndDeleted)
                 }
                 Task::Sweep => {
                     let n = super::media::sweep(&core)

@@ -23,6 +23,7 @@ fn attach_quote(c: &Connection, viewer: AccountId, post: &mut PostView) -> AppRe
         && let Some(qv) = posts::find_view(c, viewer, q)?
         && !qv.deleted
         && posts::is_visible(c, viewer, q)?
+        && !apart(c, viewer, qv.author.id)?
     {
         post.quote = Some(Box::new(qv));
     }
@@ -31,6 +32,11 @@ fn attach_quote(c: &Connection, viewer: AccountId, post: &mut PostView) -> AppRe
         super::media::fill(c, &mut [q])?;
     }
     Ok(())
+}
+
+/// Whether a block stands between the viewer (when logged in) and `other`.
+fn apart(c: &Connection, viewer: AccountId, other: AccountId) -> AppResult<bool> {
+    Ok(viewer != super::ANONYMOUS && crate::store::blocks::between(c, viewer, other)?)
 }
 
 /// Loads the posts behind feed rows in a few queries for the whole page; reposted originals
@@ -64,7 +70,7 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
         .collect();
     let mut quotes: HashMap<PostId, PostView> = posts::find_views(c, viewer, &quote_ids)?
         .into_iter()
-        .filter(|q| !q.deleted && visible_quotes.contains(&q.id))
+        .filter(|q| !q.deleted && visible_quotes.contains(&q.id) && !apart.contains(&q.author.id))
         .map(|q| (q.id, q))
         .collect();
     {
@@ -284,7 +290,8 @@ pub async fn post(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResult
     core.db
         .read(move |c| {
             let mut p = posts::find_view(c, me, id)?.ok_or(AppError::NotFound)?;
-            if p.repost_of.is_some() || !posts::is_visible(c, me, id)? {
+            if p.repost_of.is_some() || !posts::is_visible(c, me, id)? || apart(c, me, p.author.id)?
+            {
                 return Err(AppError::NotFound);
             }
             attach_quote(c, me, &mut p)?;
@@ -320,7 +327,10 @@ pub async fn thread(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResu
     core.db
         .read(move |c| {
             let mut post = posts::find_view(c, me, id)?.ok_or(AppError::NotFound)?;
-            if post.repost_of.is_some() || !posts::is_visible(c, me, id)? {
+            if post.repost_of.is_some()
+                || !posts::is_visible(c, me, id)?
+                || apart(c, me, post.author.id)?
+            {
                 return Err(AppError::NotFound);
             }
             attach_quote(c, me, &mut post)?;
@@ -334,7 +344,7 @@ pub async fn thread(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResu
                 let Some(mut a) = posts::find_view(c, me, pid)? else {
                     break;
                 };
-                if !a.deleted && !posts::is_visible(c, me, pid)? {
+                if !a.deleted && !posts::is_visible(c, me, pid)? || apart(c, me, a.author.id)? {
                     break;
                 }
                 attach_quote(c, me, &mut a)?;

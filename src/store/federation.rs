@@ -477,12 +477,18 @@ pub fn set_moved_to(conn: &Connection, id: AccountId, to: Option<&str>) -> rusql
 }
 
 /// Local accounts following `account` (remote followers move themselves).
-pub fn local_followers(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<AccountId>> {
+pub fn local_followers(
+    conn: &Connection,
+    account: AccountId,
+    limit: usize,
+) -> rusqlite::Result<Vec<AccountId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT f.follower_id FROM follows f WHERE f.followee_id = ?1
-         AND NOT EXISTS (SELECT 1 FROM actors r WHERE r.account_id = f.follower_id)",
+         AND NOT EXISTS (SELECT 1 FROM actors r WHERE r.account_id = f.follower_id) LIMIT ?2",
     )?;
-    let rows = stmt.query_map([account.0], |r| r.get(0).map(AccountId))?;
+    let rows = stmt.query_map(params![account.0, limit as i64], |r| {
+        r.get(0).map(AccountId)
+    })?;
     rows.collect()
 }
 

@@ -7,6 +7,8 @@ pub enum AccountStatus {
     Active = 0,
     Pending = 1,
     Suspended = 2,
+    /// Deleted by its owner (or gone from its server); the name stays taken.
+    Deleted = 3,
 }
 
 impl AccountStatus {
@@ -14,6 +16,7 @@ impl AccountStatus {
         match v {
             1 => AccountStatus::Pending,
             2 => AccountStatus::Suspended,
+            3 => AccountStatus::Deleted,
             _ => AccountStatus::Active,
         }
     }

@@ -445,3 +445,10 @@ pub fn pinned(conn: &Connection, account: AccountId) -> rusqlite::Result<Vec<Pos
     let rows = stmt.query_map([account.0], |r| r.get(0).map(PostId))?;
     rows.collect()
 }
+
+/// A deleted post leaves every profile it was pinned to.
+pub fn unpin_everywhere(conn: &Connection, post: PostId) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM pins WHERE post_id = ?1")?
+        .execute([post.0])?;
+    Ok(())
+}

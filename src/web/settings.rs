@@ -235,12 +235,14 @@ pub async fn save_aliases(ctx: Ctx, form: CsrfForm<AliasesForm>) -> AppResult<Ht
 pub struct MoveForm {
     #[serde(default)]
     target: String,
+    #[serde(default)]
+    password: String,
 }
 
 pub async fn move_account(ctx: Ctx, form: CsrfForm<MoveForm>) -> AppResult<HttpResponse> {
     let f = form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
-    match federation::move_account(&ctx.core, v, &f.target).await {
+    match federation::move_account(&ctx.core, v, &f.target, &f.password).await {
         Ok(()) => Ok(see_other("/settings/migration?done=moved")),
         Err(e) => migration_error(&ctx, v, e, ("", &f.target)).await,
     }

@@ -16,8 +16,34 @@ async fn a_block_keeps_two_people_apart_until_it_is_lifted() {
     let bobs = bob.say("bob speaks").await;
     carol.reply(bobs, "carol answers bob").await;
 
+    // Before the block: bob liked alice's post, carol quoted it.
+    bob.post(&format!("/posts/{post}/like"), &[]).await;
+    alice
+        .get("/notifications")
+        .await
+        .assert_contains("liked your post");
+    let quote = carol
+        .create_post(&[
+            ("body", "carol quotes alice"),
+            ("quote_of", &post.to_string()),
+        ])
+        .await;
+
     let r = alice.post("/@bob/block", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // What they did to each other is forgotten; her post is not found for him, nor shown
+    // inside carol's quote.
+    alice
+        .get("/notifications")
+        .await
+        .assert_lacks("liked your post");
+    assert_eq!(
+        bob.get(&format!("/@alice/{post}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let q = bob.get(&format!("/@carol/{quote}")).await;
+    q.assert_contains("carol quotes alice");
+    q.assert_lacks("alice speaks");
     let p = alice.get("/@bob").await;
     p.assert_contains("You blocked this account");
     p.assert_contains("Unblock");

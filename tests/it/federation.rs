@@ -1151,11 +1151,23 @@ async fn an_account_moves_to_another_server_with_its_followers() {
     let alice_there = follow_across(&bob, &a, "alice").await;
     let new_handle = format!("alice2@{}", host(&b));
 
-    // Without the alias on the new account, the move is refused and the form kept.
+    // Without her password, or without the alias on the new account, the move is refused
+    // and the form kept.
     let r = alice
         .post(
             "/settings/migration/move",
-            &[("target", &format!("@{new_handle}"))],
+            &[("target", &format!("@{new_handle}")), ("password", "wrong")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    r.assert_contains("That is not your password");
+    let r = alice
+        .post(
+            "/settings/migration/move",
+            &[
+                ("target", &format!("@{new_handle}")),
+                ("password", crate::common::PASSWORD),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -1174,7 +1186,10 @@ async fn an_account_moves_to_another_server_with_its_followers() {
     let r = alice
         .post(
             "/settings/migration/move",
-            &[("target", &format!("@{new_handle}"))],
+            &[
+                ("target", &format!("@{new_handle}")),
+                ("password", crate::common::PASSWORD),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
@@ -1196,6 +1211,17 @@ async fn an_account_moves_to_another_server_with_its_followers() {
         .get("/@alice")
         .await
         .assert_contains("This account has moved to");
+    // Once moved, it cannot move again.
+    let r = alice
+        .post(
+            "/settings/migration/move",
+            &[
+                ("target", &format!("@{new_handle}")),
+                ("password", crate::common::PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, doc) = get_json(&actor_url(&a, "alice")).await;
     assert_eq!(doc["movedTo"], actor_url(&b, "alice2"));
 }

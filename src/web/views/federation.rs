@@ -148,6 +148,10 @@ pub fn migration(
                         label for="move-target" { "The new account (a handle such as @you@example.org)" }
                         input #move-target type="text" name="target" value=(typed.1) required autocomplete="off";
                     }
+                    div.field {
+                        label for="move-password" { "Your current password" }
+                        input #move-password type="password" name="password" required autocomplete="current-password";
+                    }
                     button.button.danger type="submit" { "Move my followers" }
                 }
             }

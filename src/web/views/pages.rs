@@ -823,7 +823,7 @@ pub fn admin(ctx: &Ctx, a: &AdminPage<'_>) -> Markup {
                     @for acct in &a.accounts.items {
                         tr {
                             td { a href=(Urls::profile(&acct.username)) { "@" (acct.username) } }
-                            td { (match acct.status { AccountStatus::Active => "active", AccountStatus::Pending => "pending", AccountStatus::Suspended => "suspended" }) }
+                            td { (match acct.status { AccountStatus::Active => "active", AccountStatus::Pending => "pending", AccountStatus::Suspended => "suspended", AccountStatus::Deleted => "deleted" }) }
                             td {
                                 @if is_admin {
                                     form.inline.role-form method="post" action=(format!("/admin/accounts/{}/role", acct.username)) {
