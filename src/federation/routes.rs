@@ -102,6 +102,22 @@ fn activity_json(status: StatusCode, body: &serde_json::Value, shared: bool) -> 
         .body(body.to_string())
 }
 
+/// Answers a fetch with `doc`, once secure mode (when on) has seen a signature it can check.
+async fn fetched(
+    fed: &Federation,
+    core: &Core,
+    req: &HttpRequest,
+    doc: impl std::future::Future<Output = AppResult<serde_json::Value>>,
+) -> HttpResponse {
+    if let Err(e) = fed.check_fetch(core, req).await {
+        return json_error(e);
+    }
+    match doc.await {
+        Ok(d) => fed.ok(core, &d),
+        Err(e) => json_error(e),
+    }
+}
+
 fn see_other(path: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, path.to_string()))
@@ -244,9 +260,6 @@ async fn actor(
     req: HttpRequest,
     name: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(e) = fed.check_fetch(&core, &req).await {
-        return json_error(e);
-    }
     let res = async {
         let a = local_account(&core, &name).await?;
         let (_, public) = fed.account_keys(&core, a.id).await?;
@@ -261,12 +274,8 @@ async fn actor(
             discoverable,
             &migration,
         ))
-    }
-    .await;
-    match res {
-        Ok(doc) => fed.ok(&core, &doc),
-        Err(e) => json_error(e),
-    }
+    };
+    fetched(&fed, &core, &req, res).await
 }
 
 async fn instance_actor(fed: Fed, core: web::Data<Core>) -> HttpResponse {
@@ -290,9 +299,6 @@ async fn outbox(
     name: web::Path<String>,
     q: web::Query<PageQuery>,
 ) -> HttpResponse {
-    if let Err(e) = fed.check_fetch(&core, &req).await {
-        return json_error(e);
-    }
     let res = async {
         let a = local_account(&core, &name).await?;
         let id = fed.ids.outbox(&a.username);
@@ -334,12 +340,8 @@ async fn outbox(
             page["next"] = json!(format!("{id}?page=true&max_id={last}"));
         }
         Ok::<_, AppError>(page)
-    }
-    .await;
-    match res {
-        Ok(doc) => fed.ok(&core, &doc),
-        Err(e) => json_error(e),
-    }
+    };
+    fetched(&fed, &core, &req, res).await
 }
 
 async fn followers(
@@ -372,9 +374,6 @@ async fn collection(
     q: web::Query<PageQuery>,
     followers: bool,
 ) -> HttpResponse {
-    if let Err(e) = fed.check_fetch(&core, &req).await {
-        return json_error(e);
-    }
     let res = async {
         let a = local_account(&core, &name).await?;
         let (id, total) = if followers {
@@ -409,12 +408,8 @@ async fn collection(
             page["next"] = json!(format!("{id}?page=true&max_id={last}"));
         }
         Ok::<_, AppError>(page)
-    }
-    .await;
-    match res {
-        Ok(doc) => fed.ok(&core, &doc),
-        Err(e) => json_error(e),
-    }
+    };
+    fetched(&fed, &core, &req, res).await
 }
 
 async fn featured(
@@ -423,9 +418,6 @@ async fn featured(
     req: HttpRequest,
     name: web::Path<String>,
 ) -> HttpResponse {
-    if let Err(e) = fed.check_fetch(&core, &req).await {
-        return json_error(e);
-    }
     let res = async {
         let a = local_account(&core, &name).await?;
         let mut items = Vec::new();
@@ -441,12 +433,8 @@ async fn featured(
             "totalItems": items.len(),
             "orderedItems": items,
         }))
-    }
-    .await;
-    match res {
-        Ok(doc) => fed.ok(&core, &doc),
-        Err(e) => json_error(e),
-    }
+    };
+    fetched(&fed, &core, &req, res).await
 }
 
 // ---------------------------------------------------------------------------------------
@@ -471,9 +459,6 @@ async fn note(
     req: HttpRequest,
     path: web::Path<(String, i64)>,
 ) -> HttpResponse {
-    if let Err(e) = fed.check_fetch(&core, &req).await {
-        return json_error(e);
-    }
     let (name, id) = path.into_inner();
     let res = async {
         // Only public posts are served to anyone who asks; followers-only and mentioned
@@ -495,12 +480,8 @@ async fn note(
         let mut doc = render::note(&fed.ids, &w);
         doc["@context"] = render::context();
         Ok::<_, AppError>(doc)
-    }
-    .await;
-    match res {
-        Ok(doc) => fed.ok(&core, &doc),
-        Err(e) => json_error(e),
-    }
+    };
+    fetched(&fed, &core, &req, res).await
 }
 
 /// A public post's public replies (the first page holds them all up to `limits.page_size`).
@@ -510,9 +491,6 @@ async fn replies(
     req: HttpRequest,
     path: web::Path<(String, i64)>,
 ) -> HttpResponse {
-    if let Err(e) = fed.check_fetch(&core, &req).await {
-        return json_error(e);
-    }
     let (name, id) = path.into_inner();
     let res = async {
         let p = timeline::post(&core, None, PostId(id)).await?;
@@ -536,10 +514,6 @@ async fn replies(
                 "items": items,
             },
         }))
-    }
-    .await;
-    match res {
-        Ok(doc) => fed.ok(&core, &doc),
-        Err(e) => json_error(e),
-    }
+    };
+    fetched(&fed, &core, &req, res).await
 }

@@ -74,6 +74,41 @@ async fn look_up(user: &User, to: &TestApp, name: &str) -> String {
     handle
 }
 
+/// A remote person on a server that is gone (nothing listens on its port any more), known
+/// here: (its host, its account, its actor id).
+async fn ghost_on_a_dead_server(app: &TestApp) -> (String, weft::domain::AccountId, String) {
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead_host = format!("localhost:{}", dead.local_addr().unwrap().port());
+    drop(dead);
+    let uri = format!("http://{dead_host}/users/ghost");
+    let (_, public) = weft::federation::make_keys().unwrap();
+    let ghost = weft::service::federation::upsert_actor(
+        &app.core,
+        weft::service::federation::RemoteActor {
+            uri: uri.clone(),
+            handle: format!("ghost@{dead_host}"),
+            domain: dead_host.clone(),
+            inbox: format!("http://{dead_host}/inbox"),
+            shared_inbox: None,
+            followers_uri: None,
+            url: None,
+            key_id: format!("{uri}#main-key"),
+            public_key: public,
+            kind: "Person".into(),
+            display_name: "Ghost".into(),
+            bio: String::new(),
+            fields: Vec::new(),
+            locked: false,
+            icon_url: None,
+            image_url: None,
+            published: None,
+        },
+    )
+    .await
+    .unwrap();
+    (dead_host, ghost, uri)
+}
+
 /// `user` looks up `name` on `on` and follows them; waits for the Accept.
 async fn follow_across(user: &User, on: &TestApp, name: &str) -> String {
     let handle = look_up(user, on, name).await;
@@ -642,35 +677,7 @@ async fn a_dead_server_is_retried_and_never_delays_the_others() {
     let bob = b.signup("bob").await;
     follow_across(&bob, &a, "alice").await;
     // A follower on a server that is gone (nothing listens on its port any more).
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_host = format!("localhost:{}", dead.local_addr().unwrap().port());
-    drop(dead);
-    let uri = format!("http://{dead_host}/users/ghost");
-    let (_, public) = weft::federation::make_keys().unwrap();
-    let ghost = weft::service::federation::upsert_actor(
-        &a.core,
-        weft::service::federation::RemoteActor {
-            uri: uri.clone(),
-            handle: format!("ghost@{dead_host}"),
-            domain: dead_host.clone(),
-            inbox: format!("http://{dead_host}/inbox"),
-            shared_inbox: None,
-            followers_uri: None,
-            url: None,
-            key_id: format!("{uri}#main-key"),
-            public_key: public,
-            kind: "Person".into(),
-            display_name: "Ghost".into(),
-            bio: String::new(),
-            fields: Vec::new(),
-            locked: false,
-            icon_url: None,
-            image_url: None,
-            published: None,
-        },
-    )
-    .await
-    .unwrap();
+    let (dead_host, ghost, uri) = ghost_on_a_dead_server(&a).await;
     weft::service::federation::remote_follow(&a.core, ghost, "alice".into(), format!("{uri}#f"))
         .await
         .unwrap();
@@ -1477,35 +1484,7 @@ async fn a_server_failing_for_too_long_is_skipped_until_heard_from() {
     })
     .await;
     let alice = a.signup("alice").await;
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead_host = format!("localhost:{}", dead.local_addr().unwrap().port());
-    drop(dead);
-    let uri = format!("http://{dead_host}/users/ghost");
-    let (_, public) = weft::federation::make_keys().unwrap();
-    let ghost = weft::service::federation::upsert_actor(
-        &a.core,
-        weft::service::federation::RemoteActor {
-            uri: uri.clone(),
-            handle: format!("ghost@{dead_host}"),
-            domain: dead_host.clone(),
-            inbox: format!("http://{dead_host}/inbox"),
-            shared_inbox: None,
-            followers_uri: None,
-            url: None,
-            key_id: format!("{uri}#main-key"),
-            public_key: public,
-            kind: "Person".into(),
-            display_name: String::new(),
-            bio: String::new(),
-            fields: Vec::new(),
-            locked: false,
-            icon_url: None,
-            image_url: None,
-            published: None,
-        },
-    )
-    .await
-    .unwrap();
+    let (_, ghost, uri) = ghost_on_a_dead_server(&a).await;
     weft::service::federation::remote_follow(&a.core, ghost, "alice".into(), format!("{uri}#f"))
         .await
         .unwrap();
