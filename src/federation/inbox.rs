@@ -109,10 +109,8 @@ async fn receive(
                 base64::Engine::encode(&base64::engine::general_purpose::STANDARD, h)
             )
         });
-    // It answered us, so it is up again: deliveries to it resume.
-    let _ = fed_service::record_delivery(core, signer.domain.clone(), true, i64::MAX).await;
     let text = String::from_utf8(body).map_err(|_| AppError::invalid("The body is not UTF-8."))?;
-    fed_service::accept_inbound(core, id, text, signer.uri).await?;
+    fed_service::accept_inbound(core, id, text, signer.uri, signer.domain).await?;
     Ok(())
 }
 

@@ -522,7 +522,9 @@ pub async fn deliver(
         .post_activity(inbox, activity.into_bytes(), &sign)
         .await;
     let ok = result.is_ok();
-    let _ = fed_service::record_delivery(core, domain, ok, unavailable_after).await;
+    if let Err(e) = fed_service::record_delivery(core, domain, ok).await {
+        tracing::warn!("recording a delivery: {e:#}");
+    }
     match result {
         Ok(()) => Ok(()),
         Err(e @ FetchError::Refused(_)) => Err(Failure::permanent(e.to_string())),

@@ -384,20 +384,10 @@ pub async fn instances(core: &Core) -> AppResult<Vec<InstanceRow>> {
     core.db.read(|c| Ok(fed::list_instances(c, 200)?)).await
 }
 
-/// Records how a delivery to `domain` went; answers whether the server has failed every
-/// delivery for longer than `unavailable_after` seconds (and so is skipped for now).
-pub async fn record_delivery(
-    core: &Core,
-    domain: String,
-    ok: bool,
-    unavailable_after: i64,
-) -> AppResult<bool> {
+/// Records how a delivery to `domain` went.
+pub async fn record_delivery(core: &Core, domain: String, ok: bool) -> AppResult<()> {
     core.db
-        .write(move |c| {
-            let now = now_secs();
-            fed::record_delivery(c, &domain, ok, now)?;
-            Ok(fed::failing_since(c, &domain)?.is_some_and(|t| now - t > unavailable_after))
-        })
+        .write(move |c| Ok(fed::record_delivery(c, &domain, ok, now_secs())?))
         .await
 }
 
@@ -423,12 +413,19 @@ pub async fn accept_inbound(
     activity_id: String,
     activity: String,
     signer: String,
+    signer_domain: String,
 ) -> AppResult<bool> {
     let ids = core.ids.clone();
     let fresh = core
         .db
         .write(move |c| {
-            if !fed::mark_seen(c, &activity_id, now_secs())? {
+            let now = now_secs();
+            // A server we could not reach is up again: its deliveries resume. (Written only
+            // then, so a healthy peer's deliveries cost no second row.)
+            if fed::failing_since(c, &signer_domain)?.is_some() {
+                fed::record_delivery(c, &signer_domain, true, now)?;
+            }
+            if !fed::mark_seen(c, &activity_id, now)? {
                 return Ok(false);
             }
             enqueue(c, &ids, &Task::Receive { activity, signer })?;
