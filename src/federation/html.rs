@@ -112,6 +112,13 @@ fn decode_entities(s: &str) -> String {
     out
 }
 
+/// `s` with `& < > " '` escaped, for text and attribute values we write ourselves.
+pub fn escaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    escape(s, &mut out);
+    out
+}
+
 fn escape(s: &str, out: &mut String) {
     for c in s.chars() {
         match c {

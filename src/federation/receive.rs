@@ -386,8 +386,10 @@ fn store_note<'a>(
         let mut html = super::html::sanitize(&raw);
         if let Some(title) = o.name.as_deref().filter(|_| o.kind != ObjectKind::Note) {
             // Lemmy's and others' titled posts: the title leads.
-            let title =
-                super::html::sanitize(&format!("<p><strong>{}</strong></p>", escape(title)));
+            let title = super::html::sanitize(&format!(
+                "<p><strong>{}</strong></p>",
+                super::html::escaped(title)
+            ));
             html = format!("{title}{html}");
         }
         // Photos and videos are fetched and processed like uploads (the [media] limits
@@ -433,8 +435,8 @@ fn store_note<'a>(
             };
             html.push_str(&super::html::sanitize(&format!(
                 "<p><a href=\"{}\">{}</a></p>",
-                escape(href),
-                escape(label)
+                super::html::escaped(href),
+                super::html::escaped(label)
             )));
         }
         let text = super::html::to_text(&html);
@@ -526,13 +528,6 @@ async fn store_note_public(
         return Ok(Some(p));
     }
     store_note(fed, core, author, o, false, true, depth).await
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 // ---------------------------------------------------------------------------------------

@@ -295,7 +295,7 @@ pub fn note(ids: &Ids, w: &WirePost) -> Value {
         // servers that know none of them see the link at the end of the text.
         content.push_str(&format!(
             "<p class=\"quote-inline\">RE: <a href=\"{0}\">{0}</a></p>",
-            escape_attr(&qid)
+            super::html::escaped(&qid)
         ));
         doc["quote"] = Value::String(qid.clone());
         doc["quoteUrl"] = Value::String(qid.clone());
@@ -303,13 +303,6 @@ pub fn note(ids: &Ids, w: &WirePost) -> Value {
     }
     doc["content"] = Value::String(content);
     doc
-}
-
-fn escape_attr(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// Wraps an object in an activity with the context.

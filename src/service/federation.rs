@@ -1017,9 +1017,7 @@ pub async fn wire_post(core: &Core, id: PostId) -> AppResult<Option<WirePost>> {
             let Some(mut post) = posts::find_view(c, super::ANONYMOUS, id)? else {
                 return Ok(None);
             };
-            if post.media_count > 0 {
-                post.media = crate::store::media::for_posts(c, &[id])?;
-            }
+            super::media::fill(c, &mut [&mut post])?;
             let mut mentions = Vec::new();
             for m in posts::list_mentions(c, id)? {
                 if let Some(a) = accounts::find_brief(c, m)? {
