@@ -236,10 +236,7 @@ fn upsert_actor_in_tx(c: &Connection, ids: &IdGen, a: &RemoteActor) -> AppResult
         locked: a.locked,
     };
     let id = match fed::find_actor_by_uri(c, &a.uri)? {
-        Some(existing) => {
-            fed::update_actor(c, existing.account_id, &row)?;
-            existing.account_id
-        }
+        Some(existing) => existing.account_id,
         None => {
             // The handle is the unique username; a server that reuses one for a new actor
             // (an account deleted and made again) gets the row under the new id.
@@ -268,10 +265,10 @@ fn upsert_actor_in_tx(c: &Connection, ids: &IdGen, a: &RemoteActor) -> AppResult
                     created_at: a.published.filter(|t| *t <= now).unwrap_or(now),
                 },
             )?;
-            fed::insert_actor(c, id, &row)?;
             id
         }
     };
+    fed::save_actor(c, id, &row)?;
     fed::update_profile(c, id, &profile)?;
     fed::set_bot(c, id, matches!(a.kind.as_str(), "Service" | "Application"))?;
     super::search::queue_people(c, ids, &[id])?;

@@ -92,36 +92,23 @@ pub struct NewActor<'a> {
     pub fetched_at: i64,
 }
 
-pub fn insert_actor(conn: &Connection, id: AccountId, a: &NewActor<'_>) -> rusqlite::Result<()> {
+/// Stores a remote actor beside its account row, or refreshes what is stored (its uri and
+/// domain never change for an account).
+pub fn save_actor(conn: &Connection, id: AccountId, a: &NewActor<'_>) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "INSERT INTO actors (account_id, uri, domain, inbox, shared_inbox, followers_uri, url,
                              key_id, public_key, kind, fetched_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (account_id) DO UPDATE SET
+             inbox = excluded.inbox, shared_inbox = excluded.shared_inbox,
+             followers_uri = excluded.followers_uri, url = excluded.url,
+             key_id = excluded.key_id, public_key = excluded.public_key, kind = excluded.kind,
+             fetched_at = excluded.fetched_at",
     )?
     .execute(params![
         id.0,
         a.uri,
         a.domain,
-        a.inbox,
-        a.shared_inbox,
-        a.followers_uri,
-        a.url,
-        a.key_id,
-        a.public_key,
-        a.kind,
-        a.fetched_at
-    ])?;
-    Ok(())
-}
-
-pub fn update_actor(conn: &Connection, id: AccountId, a: &NewActor<'_>) -> rusqlite::Result<()> {
-    conn.prepare_cached(
-        "UPDATE actors SET inbox = ?2, shared_inbox = ?3, followers_uri = ?4, url = ?5,
-                key_id = ?6, public_key = ?7, kind = ?8, fetched_at = ?9
-         WHERE account_id = ?1",
-    )?
-    .execute(params![
-        id.0,
         a.inbox,
         a.shared_inbox,
         a.followers_uri,
