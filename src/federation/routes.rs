@@ -38,8 +38,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/users/{name}", web::get().to(actor_or_page))
     .route("/users/{name}/inbox", web::post().to(super::inbox::inbox))
     .route("/users/{name}/outbox", web::get().to(outbox))
-    .route("/users/{name}/followers", web::get().to(followers))
-    .route("/users/{name}/following", web::get().to(following))
+    .route(
+        "/users/{name}/{which:followers|following}",
+        web::get().to(collection),
+    )
     .route(
         "/users/{name}/collections/featured",
         web::get().to(featured),
@@ -344,36 +346,17 @@ async fn outbox(
     fetched(&fed, &core, &req, res).await
 }
 
-async fn followers(
-    fed: Fed,
-    core: web::Data<Core>,
-    req: HttpRequest,
-    name: web::Path<String>,
-    q: web::Query<PageQuery>,
-) -> HttpResponse {
-    collection(fed, core, req, name, q, true).await
-}
-
-async fn following(
-    fed: Fed,
-    core: web::Data<Core>,
-    req: HttpRequest,
-    name: web::Path<String>,
-    q: web::Query<PageQuery>,
-) -> HttpResponse {
-    collection(fed, core, req, name, q, false).await
-}
-
 /// Followers or following as a paged OrderedCollection of actor ids (the same people the
 /// profile's lists show).
 async fn collection(
     fed: Fed,
     core: web::Data<Core>,
     req: HttpRequest,
-    name: web::Path<String>,
+    path: web::Path<(String, String)>,
     q: web::Query<PageQuery>,
-    followers: bool,
 ) -> HttpResponse {
+    let (name, which) = path.into_inner();
+    let followers = which == "followers";
     let res = async {
         let a = local_account(&core, &name).await?;
         let (id, total) = if followers {

@@ -149,8 +149,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/@{name}/following", web::get().to(profiles::following))
         .route("/@{name}/follow", web::post().to(profiles::follow))
         .route("/@{name}/unfollow", web::post().to(profiles::unfollow))
-        .route("/@{name}/block", web::post().to(profiles::block))
-        .route("/@{name}/unblock", web::post().to(profiles::unblock))
+        .route(
+            "/@{name}/{action:block|unblock}",
+            web::post().to(profiles::block),
+        )
         .route(
             "/@{name}/remove_follower",
             web::post().to(profiles::remove_follower),

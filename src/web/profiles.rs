@@ -147,24 +147,15 @@ pub async fn reject(
     Ok(see_other("/follow_requests"))
 }
 
+/// Blocks (`/@name/block`) or unblocks (`/@name/unblock`) someone.
 pub async fn block(
     ctx: Ctx,
-    name: web::Path<String>,
+    path: web::Path<(String, String)>,
     form: CsrfForm<NoFields>,
 ) -> AppResult<HttpResponse> {
     form.verify(&ctx)?;
     let v = ctx.require_viewer()?;
-    crate::service::blocks::block(&ctx.core, v, &name, true).await?;
-    Ok(see_other(&Urls::profile(&name.to_ascii_lowercase())))
-}
-
-pub async fn unblock(
-    ctx: Ctx,
-    name: web::Path<String>,
-    form: CsrfForm<NoFields>,
-) -> AppResult<HttpResponse> {
-    form.verify(&ctx)?;
-    let v = ctx.require_viewer()?;
-    crate::service::blocks::block(&ctx.core, v, &name, false).await?;
+    let (name, action) = path.into_inner();
+    crate::service::blocks::block(&ctx.core, v, &name, action == "block").await?;
     Ok(see_other(&Urls::profile(&name.to_ascii_lowercase())))
 }
