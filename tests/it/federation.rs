@@ -14,6 +14,11 @@ use crate::common::{TestApp, User};
 /// An instance with federation on, reachable as `localhost:PORT` (not an IP literal, which
 /// several fediverse libraries refuse).
 pub async fn fed_app() -> TestApp {
+    fed_app_with(|_| {}).await
+}
+
+/// [`fed_app`] with more settings changed.
+pub async fn fed_app_with(f: fn(&mut weft::config::Config)) -> TestApp {
     TestApp::with_config(|c| {
         c.server.public_url = Some("http://localhost:0".into());
         c.federation.enabled = true;
@@ -21,6 +26,7 @@ pub async fn fed_app() -> TestApp {
         c.federation.request_timeout_secs = 3;
         // Retries come quickly in tests.
         c.jobs.backoff_secs = 1;
+        f(c);
     })
     .await
 }
@@ -793,8 +799,6 @@ async fn secure_mode_serves_actors_only_to_signed_requests() {
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     // Another server's fetch is signed (by its instance actor), so it gets through.
     look_up(&bob, &a, "alice").await;
-    let r = bob.post("/admin/federation/secure", &[("on", "1")]).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER); // bob is B's admin: B's setting
     let r = a
         .signup("mallory")
         .await
@@ -1043,21 +1047,31 @@ async fn a_report_of_a_remote_post_reaches_its_server_without_the_reporter() {
     q.assert_lacks("bob@");
 }
 
-/// A server that serves whatever JSON it is given, at the paths given.
-async fn json_server(docs: Vec<(&'static str, Value)>) -> u16 {
+/// What a fake peer answers at a path.
+enum Reply {
+    Json(Value),
+    Redirect(&'static str),
+}
+
+/// A fake peer on `localhost:PORT` answering each path as given ("PORT" in a document
+/// becomes its port); anything else is a 404.
+async fn fake_peer(routes: Vec<(&'static str, Reply)>) -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    let docs = std::sync::Arc::new(docs);
+    let routes = std::sync::Arc::new(routes);
     let server = actix_web::HttpServer::new(move || {
-        let docs = docs.clone();
+        let routes = routes.clone();
         actix_web::App::new().default_service(actix_web::web::to(
             move |req: actix_web::HttpRequest| {
-                let docs = docs.clone();
+                let routes = routes.clone();
                 async move {
-                    match docs.iter().find(|(p, _)| *p == req.path()) {
-                        Some((_, d)) => actix_web::HttpResponse::Ok()
+                    match routes.iter().find(|(p, _)| *p == req.path()) {
+                        Some((_, Reply::Json(d))) => actix_web::HttpResponse::Ok()
                             .content_type("application/activity+json")
                             .body(d.to_string().replace("PORT", &port.to_string())),
+                        Some((_, Reply::Redirect(to))) => actix_web::HttpResponse::Found()
+                            .insert_header(("Location", *to))
+                            .finish(),
                         None => actix_web::HttpResponse::NotFound().finish(),
                     }
                 }
@@ -1073,19 +1087,32 @@ async fn json_server(docs: Vec<(&'static str, Value)>) -> u16 {
     port
 }
 
+/// A minimal actor document with id `id`, named `name`, padded with `pad` bytes of summary.
+fn fake_actor(id: &str, name: &str, pem: &str, pad: usize) -> Reply {
+    Reply::Json(
+        json!({"id": id, "type": "Person", "preferredUsername": name,
+        "summary": "x".repeat(pad), "inbox": format!("{id}/inbox"),
+        "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem}}),
+    )
+}
+
+/// `user` pastes the address of something on the fake peer into search.
+async fn search_for(user: &User, port: u16, path: &str) -> crate::common::Resp {
+    let q = format!("http://localhost:{port}{path}")
+        .replace(':', "%3A")
+        .replace('/', "%2F");
+    user.get(&format!("/search?q={q}")).await
+}
+
 #[actix_web::test]
 async fn a_document_must_be_served_at_its_own_id() {
     let a = fed_app().await;
     let alice = a.signup("alice").await;
     let (_, pem) = weft::federation::make_keys().unwrap();
-    let actor = |id: &str| {
-        json!({"id": id, "type": "Person", "preferredUsername": "mallory",
-               "inbox": "http://localhost:PORT/inbox",
-               "publicKey": {"id": format!("{id}#main-key"), "owner": id, "publicKeyPem": pem}})
-    };
+    let actor = |id: &str| fake_actor(id, "mallory", &pem, 0);
     // /evil claims to be /users/bob on the same server, but /users/bob is someone else;
     // /other claims an id on another server altogether.
-    let port = json_server(vec![
+    let port = fake_peer(vec![
         ("/evil", actor("http://localhost:PORT/users/bob")),
         ("/users/bob", actor("http://localhost:PORT/users/robert")),
         ("/other", actor("http://elsewhere.example/users/bob")),
@@ -1093,10 +1120,7 @@ async fn a_document_must_be_served_at_its_own_id() {
     ])
     .await;
     for path in ["/evil", "/other"] {
-        let q = format!("http://localhost:{port}{path}")
-            .replace(':', "%3A")
-            .replace('/', "%2F");
-        let r = alice.get(&format!("/search?q={q}")).await;
+        let r = search_for(&alice, port, path).await;
         assert_eq!(
             r.status,
             StatusCode::OK,
@@ -1105,10 +1129,7 @@ async fn a_document_must_be_served_at_its_own_id() {
         );
     }
     // A document that is where it says it is resolves.
-    let q = format!("http://localhost:{port}/users/carol")
-        .replace(':', "%3A")
-        .replace('/', "%2F");
-    let r = alice.get(&format!("/search?q={q}")).await;
+    let r = search_for(&alice, port, "/users/carol").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(r.location(), format!("/@mallory@localhost:{port}"));
 }
@@ -1396,91 +1417,48 @@ async fn a_deleted_account_goes_here_and_on_the_servers_that_knew_it() {
     );
 }
 
-/// A server whose `/r/N` redirects to `/r/N-1`; `/r/0` is an actor; `/big` is an actor too
-/// large to read.
-async fn redirecting_server() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (_, pem) = weft::federation::make_keys().unwrap();
-    let server = actix_web::HttpServer::new(move || {
-        let pem = pem.clone();
-        actix_web::App::new().default_service(actix_web::web::to(
-            move |req: actix_web::HttpRequest| {
-                let pem = pem.clone();
-                async move {
-                    let path = req.path().to_string();
-                    let actor = |id: &str, pad: usize| {
-                        json!({"id": id, "type": "Person", "preferredUsername": "far",
-                               "summary": "x".repeat(pad), "inbox": format!("{id}/inbox"),
-                               "publicKey": {"id": format!("{id}#main-key"), "owner": id,
-                                             "publicKeyPem": pem}})
-                    };
-                    let here = format!("http://localhost:{port}");
-                    if path == "/big" {
-                        return actix_web::HttpResponse::Ok()
-                            .content_type("application/activity+json")
-                            .body(actor(&format!("{here}/big"), 50_000).to_string());
-                    }
-                    match path.strip_prefix("/r/").and_then(|n| n.parse::<u32>().ok()) {
-                        Some(0) => actix_web::HttpResponse::Ok()
-                            .content_type("application/activity+json")
-                            .body(actor(&format!("{here}/r/0"), 0).to_string()),
-                        Some(n) => actix_web::HttpResponse::Found()
-                            .insert_header(("Location", format!("/r/{}", n - 1)))
-                            .finish(),
-                        None => actix_web::HttpResponse::NotFound().finish(),
-                    }
-                }
-            },
-        ))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap()
-    .run();
-    actix_web::rt::spawn(server);
-    port
-}
-
 #[actix_web::test]
 async fn fetches_follow_few_redirects_and_read_little() {
-    let a = TestApp::with_config(|c| {
-        c.server.public_url = Some("http://localhost:0".into());
-        c.federation.enabled = true;
-        c.federation.allow_private_addresses = true;
+    let a = fed_app_with(|c| {
         c.federation.max_redirects = 2;
         c.federation.fetch_bytes = 20_000;
     })
     .await;
     let alice = a.signup("alice").await;
-    let port = redirecting_server().await;
-    let search = |path: String| {
-        let alice = &alice;
-        async move {
-            let q = format!("http://localhost:{port}{path}")
-                .replace(':', "%3A")
-                .replace('/', "%2F");
-            alice.get(&format!("/search?q={q}")).await
-        }
-    };
+    let (_, pem) = weft::federation::make_keys().unwrap();
+    let port = fake_peer(vec![
+        (
+            "/r/0",
+            fake_actor("http://localhost:PORT/r/0", "far", &pem, 0),
+        ),
+        ("/r/1", Reply::Redirect("/r/0")),
+        ("/r/2", Reply::Redirect("/r/1")),
+        ("/r/3", Reply::Redirect("/r/2")),
+        (
+            "/big",
+            fake_actor("http://localhost:PORT/big", "big", &pem, 50_000),
+        ),
+    ])
+    .await;
     // Two redirects (federation.max_redirects) are followed; three are not.
-    let r = search("/r/2".into()).await;
+    let r = search_for(&alice, port, "/r/2").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), format!("/@far@localhost:{port}"));
-    assert_eq!(search("/r/3".into()).await.status, StatusCode::OK);
+    assert_eq!(
+        search_for(&alice, port, "/r/3").await.status,
+        StatusCode::OK
+    );
     // A document over federation.fetch_bytes is not read.
-    assert_eq!(search("/big".into()).await.status, StatusCode::OK);
+    assert_eq!(
+        search_for(&alice, port, "/big").await.status,
+        StatusCode::OK
+    );
 }
 
 #[actix_web::test]
 async fn a_server_failing_for_too_long_is_skipped_until_heard_from() {
-    let a = TestApp::with_config(|c| {
-        c.server.public_url = Some("http://localhost:0".into());
-        c.federation.enabled = true;
-        c.federation.allow_private_addresses = true;
+    let a = fed_app_with(|c| {
         c.federation.unavailable_after_hours = 0;
-        c.jobs.backoff_secs = 1;
     })
     .await;
     let alice = a.signup("alice").await;
