@@ -136,16 +136,13 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             activity,
         } => answer_follow(fed, core, "Reject", follower, followee, &activity).await,
         Outbound::Like { account, post, on } => {
-            let Some(w) = fed_service::wire_post(core, PostId(post)).await? else {
+            let Some((author_id, target)) = fed_service::post_ref(core, PostId(post)).await? else {
                 return Ok(Vec::new());
             };
-            let Some(author) = fed_service::actor(core, w.post.author.id).await? else {
-                return Ok(Vec::new());
-            };
-            let Some(object) = fed_service::post_uri(core, PostId(post))
-                .await?
-                .and_then(|(u, _)| u)
-            else {
+            let (Some(author), Some(object)) = (
+                fed_service::actor(core, author_id).await?,
+                target.remote_uri,
+            ) else {
                 return Ok(Vec::new());
             };
             let me = ids.actor(&username(core, account).await?);
@@ -179,20 +176,14 @@ async fn build(fed: &Federation, core: &Core, event: Outbound) -> AppResult<Vec<
             repost,
             on,
         } => {
-            let Some(w) = fed_service::wire_post(core, PostId(post)).await? else {
+            let Some((author_id, target)) = fed_service::post_ref(core, PostId(post)).await? else {
                 return Ok(Vec::new());
             };
-            let object = match fed_service::post_uri(core, PostId(post))
-                .await?
-                .and_then(|(u, _)| u)
-            {
-                Some(u) => u,
-                None => ids.note(&w.post.author.username, w.post.id),
-            };
+            let object = ids.reference(&target);
             let name = username(core, account).await?;
             let me = ids.actor(&name);
             let mut inboxes = fed_service::follower_inboxes(core, AccountId(account)).await?;
-            let author = fed_service::actor(core, w.post.author.id).await?;
+            let author = fed_service::actor(core, author_id).await?;
             if let Some(a) = &author {
                 inboxes.push(a.shared_inbox.clone().unwrap_or(a.inbox.clone()));
             }

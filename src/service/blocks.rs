@@ -70,14 +70,6 @@ fn keep_apart(c: &rusqlite::Connection, a: AccountId, b: AccountId) -> AppResult
     Ok(())
 }
 
-/// Whether the viewer blocks this account.
-pub async fn blocks_account(core: &Core, viewer: &Viewer, other: AccountId) -> AppResult<bool> {
-    let me = viewer.id();
-    core.db
-        .read(move |c| Ok(blocks::blocks(c, me, other)?))
-        .await
-}
-
 /// Inside a write: refuses an interaction between two people when either blocks the other.
 pub(crate) fn check_not_blocked(
     c: &rusqlite::Connection,

@@ -565,17 +565,6 @@ pub async fn follow_rejected(
         .await
 }
 
-/// The id of the Follow activity between two accounts, if one crossed servers.
-pub async fn follow_activity_id(
-    core: &Core,
-    follower: AccountId,
-    followee: AccountId,
-) -> AppResult<Option<String>> {
-    core.db
-        .read(move |c| Ok(fed::follow_activity(c, follower, followee)?))
-        .await
-}
-
 // ---------------------------------------------------------------------------------------
 // Remote posts
 
@@ -969,8 +958,8 @@ pub(crate) fn find_remote_by_handles(
     Ok(out)
 }
 
-/// Whether the local account follows (or asked to follow) anyone on another server: only
-/// then are remote posts addressed to nobody here worth keeping.
+/// Whether anyone here follows this (remote) author: only then are its posts that address
+/// nobody here worth keeping.
 pub async fn wanted_author(core: &Core, author: AccountId) -> AppResult<bool> {
     core.db
         .read(move |c| Ok(fed::has_local_followers(c, author)?))
@@ -1006,6 +995,30 @@ pub struct WirePost {
     pub remote: bool,
 }
 
+/// Another post as the wire names it, with its author's account here.
+fn wire_ref(c: &Connection, pid: PostId) -> AppResult<Option<(AccountId, WireRef)>> {
+    let Some(f) = posts::find_facts(c, pid)? else {
+        return Ok(None);
+    };
+    let Some(author) = accounts::find_brief(c, f.author)? else {
+        return Ok(None);
+    };
+    let remote_uri = fed::post_uri(c, pid)?.and_then(|(u, _)| u);
+    Ok(Some((
+        f.author,
+        WireRef {
+            id: pid,
+            author: author.username,
+            remote_uri,
+        },
+    )))
+}
+
+/// A post as another post's reference (likes and reposts name it), with its author.
+pub async fn post_ref(core: &Core, id: PostId) -> AppResult<Option<(AccountId, WireRef)>> {
+    core.db.read(move |c| wire_ref(c, id)).await
+}
+
 /// A post with everything needed to show it to other servers, as nobody in particular
 /// sees it (the caller decides who may read it).
 pub async fn wire_post(core: &Core, id: PostId) -> AppResult<Option<WirePost>> {
@@ -1025,26 +1038,12 @@ pub async fn wire_post(core: &Core, id: PostId) -> AppResult<Option<WirePost>> {
                     });
                 }
             }
-            let wire_ref = |c: &Connection, pid: PostId| -> AppResult<Option<WireRef>> {
-                let Some(f) = posts::find_facts(c, pid)? else {
-                    return Ok(None);
-                };
-                let Some(author) = accounts::find_brief(c, f.author)? else {
-                    return Ok(None);
-                };
-                let remote_uri = fed::post_uri(c, pid)?.and_then(|(u, _)| u);
-                Ok(Some(WireRef {
-                    id: pid,
-                    author: author.username,
-                    remote_uri,
-                }))
-            };
             let parent = match post.in_reply_to {
-                Some(p) => wire_ref(c, p)?,
+                Some(p) => wire_ref(c, p)?.map(|(_, r)| r),
                 None => None,
             };
             let quote = match post.quote_id {
-                Some(q) => wire_ref(c, q)?,
+                Some(q) => wire_ref(c, q)?.map(|(_, r)| r),
                 None => None,
             };
             let tags = crate::domain::text::hashtags(&post.body);

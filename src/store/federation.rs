@@ -221,14 +221,6 @@ pub fn follower_inboxes(conn: &Connection, account: AccountId) -> rusqlite::Resu
     rows.collect()
 }
 
-pub fn has_remote_followers(conn: &Connection, account: AccountId) -> rusqlite::Result<bool> {
-    conn.prepare_cached(
-        "SELECT EXISTS (SELECT 1 FROM follows f JOIN actors r ON r.account_id = f.follower_id
-                        WHERE f.followee_id = ?1)",
-    )?
-    .query_row([account.0], |r| r.get(0))
-}
-
 /// Whether any local account follows this one (a remote author worth storing posts of).
 pub fn has_local_followers(conn: &Connection, account: AccountId) -> rusqlite::Result<bool> {
     conn.prepare_cached(
@@ -504,14 +496,6 @@ pub fn set_image_url(
     };
     conn.prepare_cached(sql)?.execute(params![id.0, url])?;
     Ok(())
-}
-
-pub fn is_bot(conn: &Connection, id: AccountId) -> rusqlite::Result<bool> {
-    Ok(conn
-        .prepare_cached("SELECT bot FROM accounts WHERE id = ?1")?
-        .query_row([id.0], |r| r.get(0))
-        .optional()?
-        .unwrap_or(false))
 }
 
 pub fn set_bot(conn: &Connection, id: AccountId, bot: bool) -> rusqlite::Result<()> {
