@@ -2,7 +2,7 @@
 # Run:   docker run -p 8080:8080 -v weft-data:/data weft
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY src ./src
 COPY migrations ./migrations
 COPY static ./static

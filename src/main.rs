@@ -188,15 +188,32 @@ fn read_password() -> anyhow::Result<String> {
     Ok(pw)
 }
 
+/// Logs to standard error, filtered by `WEFT_LOG` (`info` by default): a level, or
+/// `target=level` directives such as `warn,weft::federation=debug`. `Targets` rather than
+/// `EnvFilter`: the same directives without span and field filters, and without the regex
+/// engine `EnvFilter` links in (about 0.35 MB of the binary).
+fn init_logging() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let (filter, bad) = match std::env::var("WEFT_LOG") {
+        Ok(v) => match v.parse::<Targets>() {
+            Ok(t) => (t, None),
+            Err(e) => (Targets::new().with_default(LevelFilter::INFO), Some((v, e))),
+        },
+        Err(_) => (Targets::new().with_default(LevelFilter::INFO), None),
+    };
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
+        .init();
+    if let Some((v, e)) = bad {
+        tracing::warn!("WEFT_LOG={v:?} is not a log filter ({e}); logging at info");
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    init_logging();
     match cli.command {
         Command::Serve {
             common,
