@@ -287,7 +287,7 @@ pub async fn viewer_for_token(
     let lookup = hash.clone();
     let found = core
         .db
-        .read(move |c| {
+        .read_now(move |c| {
             let Some((session, account)) =
                 db_accounts::find_session(c, &lookup, now_secs() - SESSION_IDLE_SECS)?
             else {

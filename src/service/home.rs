@@ -33,7 +33,7 @@ pub async fn page(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResul
     let me = viewer.id();
     let (page, has_feed) = core
         .db
-        .read(move |c| {
+        .read_now(move |c| {
             let (rows, has_feed) = rows(c, me, before.unwrap_or(i64::MAX), limit)?;
             Ok((super::timeline::page(c, me, rows, limit)?, has_feed))
         })

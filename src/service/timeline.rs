@@ -160,7 +160,7 @@ pub async fn public(
     let limit = core.config.limits.page_size;
     let me = viewer_id(viewer);
     core.db
-        .read(move |c| {
+        .read_now(move |c| {
             let rows = feeds::public(c, before.unwrap_or(i64::MAX), limit)?;
             page(c, me, rows, limit)
         })
@@ -177,7 +177,7 @@ pub async fn profile(
     let limit = core.config.limits.page_size;
     let me = viewer_id(viewer);
     core.db
-        .read(move |c| {
+        .read_now(move |c| {
             let rows = feeds::profile(c, me, author, tab, before.unwrap_or(i64::MAX), limit)?;
             page(c, me, rows, limit)
         })
@@ -208,7 +208,7 @@ pub async fn profile_page(
     let logged_in = viewer.is_some();
     let name = username.trim_start_matches('@').to_ascii_lowercase();
     core.db
-        .read(move |c| {
+        .read_now(move |c| {
             let account = accounts::find_by_username(c, &name)?
                 .filter(|a| a.status == crate::store::models::AccountStatus::Active)
                 .ok_or(AppError::NotFound)?;
@@ -254,7 +254,7 @@ pub async fn tag(
     let me = viewer_id(viewer);
     let tag = tag.to_lowercase();
     core.db
-        .read(move |c| {
+        .read_now(move |c| {
             let rows = feeds::tag(c, &tag, before.unwrap_or(i64::MAX), limit)?;
             page(c, me, rows, limit)
         })
@@ -288,7 +288,7 @@ pub async fn bookmarks(
 pub async fn post(core: &Core, viewer: Option<&Viewer>, id: PostId) -> AppResult<PostView> {
     let me = viewer_id(viewer);
     core.db
-        .read(move |c| {
+        .read_now(move |c| {
             let mut p = posts::find_view(c, me, id)?.ok_or(AppError::NotFound)?;
             if p.repost_of.is_some() || !posts::is_visible(c, me, id)? || apart(c, me, p.author.id)?
             {

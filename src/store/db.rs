@@ -289,6 +289,22 @@ impl Db {
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader task")))?
     }
 
+    /// Runs a short read on the calling thread when a reader connection is free, else as
+    /// `read` does. For reads bounded by indexed lookups (a session, one page of a feed):
+    /// handing them to the blocking pool and back costs two thread switches, which measured
+    /// about a fifth of the server's time per logged-in page (perf, `bench/http.sh` home).
+    /// Anything that may scan (search, exports, a whole thread) goes through `read`.
+    pub async fn read_now<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        match self.inner.readers.try_get() {
+            Some(conn) => in_read_transaction(&conn, f),
+            None => self.read(f).await,
+        }
+    }
+
     /// A read for code that is already on a blocking thread.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
         let conn = self
