@@ -3,7 +3,7 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use super::icons;
+use super::{Esc, icons};
 use crate::domain::text::{self, Segment};
 use crate::domain::{PostId, ReplyPolicy, Visibility};
 use crate::store::media::MediaKind;
@@ -108,9 +108,9 @@ pub fn marked_text(body: &str, marks: &[String]) -> Markup {
     html! {
         @for seg in text::segments(body) {
             @match seg {
-                Segment::Text(t) => @if marks.is_empty() { (t) } @else { (marked(t, marks)) },
+                Segment::Text(t) => @if marks.is_empty() { (Esc(t)) } @else { (marked(t, marks)) },
                 Segment::Newline => br;,
-                Segment::Link(url) => a href=(url) rel="nofollow noopener ugc" target="_blank" { (text::display_url(url)) },
+                Segment::Link(url) => a href=(Esc(url)) rel="nofollow noopener ugc" target="_blank" { (text::display_url(url)) },
                 Segment::Mention { raw, name, domain: None } => a.mention href=(Urls::profile(&name.to_ascii_lowercase())) { (raw) },
                 Segment::Mention { raw, name, domain: Some(domain) } => a.mention href=(Urls::profile(&format!("{name}@{domain}").to_ascii_lowercase())) { (raw) },
                 Segment::Hashtag { raw, tag } => a.hashtag href=(Urls::tag(&tag.to_lowercase())) { (raw) },
@@ -190,7 +190,7 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
                 div.post-meta {
                     div.who { (name_line(ctx, &p.author)) }
                     div.when {
-                        a.permalink href=(url) { (super::time(p.created_at)) }
+                        a.permalink href=(Esc(&url)) { (super::time(p.created_at)) }
                         @if p.edited_at.is_some() {
                             " · " a.edited href=(format!("{url}/history")) title="See earlier versions" { "edited" }
                         }
@@ -324,11 +324,11 @@ fn toggle_form(ctx: &Ctx, p: &PostView, t: Toggle<'_>, can_hide: bool) -> Markup
     } = t;
     let action = format!("/posts/{}/{what}", p.id);
     html! {
-        form.inline method="post" action=(action) hx-post=(action) hx-target={ "#actions-" (p.id) } hx-swap="outerHTML" {
-            input type="hidden" name="csrf" value=(ctx.csrf);
+        form.inline method="post" action=(Esc(&action)) hx-post=(Esc(&action)) hx-target={ "#actions-" (p.id) } hx-swap="outerHTML" {
+            input type="hidden" name="csrf" value=(Esc(&ctx.csrf));
             @if can_hide { input type="hidden" name="can_hide" value="1"; }
             input type="hidden" name="on" value=(if on { "0" } else { "1" });
-            input type="hidden" name="back" value=(ctx.here);
+            input type="hidden" name="back" value=(Esc(&ctx.here));
             button type="submit" class={ "action " (what) @if on { " on" } } aria-pressed=(if on { "true" } else { "false" }) title=(if on { label_on } else { label_off }) {
                 (icon)
                 span.visually-hidden { (if on { label_on } else { label_off }) }
@@ -344,7 +344,7 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
     let mine = ctx.viewer_id() == Some(p.author.id);
     html! {
         footer.actions id={ "actions-" (p.id) } {
-            a.action.reply href={ (url) "#reply" } title="Reply" {
+            a.action.reply href={ (Esc(&url)) "#reply" } title="Reply" {
                 (icons::reply()) span.visually-hidden { "Reply" } span.count { @if p.reply_count > 0 { (p.reply_count) } }
             }
             @if ctx.viewer.is_some() {
