@@ -601,7 +601,7 @@ impl Pixels<'_> {
         let mut out = vec![0u8; width as usize * height as usize * usize::from(self.channels)];
         let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter));
         // Typed resizes: `Resizer::resize` matches over all thirteen pixel types, which linked
-        // their code (about 1 MB of the binary) for the two kinds of pixels used here.
+        // code for eleven this never uses (0.19 MB of the stripped binary, measured).
         let size = ((self.width, self.height), (width, height));
         if self.has_alpha() {
             resize_typed::<U8x4>(resizer, &self.data, &mut out, size, &options)?;

@@ -336,16 +336,17 @@ impl Db {
     }
 }
 
-/// Runs a whole read in one transaction: one snapshot for everything a page shows, and one
-/// set of WAL locks instead of one per statement.
 /// One blocking-pool task type for every read: spawned per closure type, each of the ~100
-/// reads instantiated tokio's task machinery again (about 5 KB of code each, 0.6 MB in all).
+/// reads instantiated tokio's task machinery again (about 5 KB of code each, 0.6 MB in all
+/// by `nm`).
 async fn run_blocking(job: Box<dyn FnOnce() + Send>) -> AppResult<()> {
     tokio::task::spawn_blocking(job)
         .await
         .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("reader task")))
 }
 
+/// Runs a whole read in one transaction: one snapshot for everything a page shows, and one
+/// set of WAL locks instead of one per statement.
 fn in_read_transaction<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> AppResult<T>,

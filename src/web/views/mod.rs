@@ -183,7 +183,8 @@ pub fn relative(secs: i64, now: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::relative;
+    use super::{Esc, relative};
+    use maud::html;
 
     #[test]
     fn relative_times_read_naturally() {
@@ -194,12 +195,6 @@ mod tests {
         assert_eq!(relative(now - 3 * 86_400, now), "3d");
         assert!(relative(now - 400 * 86_400, now).contains(", "));
     }
-}
-
-#[cfg(test)]
-mod esc_tests {
-    use super::Esc;
-    use maud::html;
 
     #[test]
     fn escapes_as_maud_does() {
