@@ -88,8 +88,11 @@ while read -r u; do
   curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$u" \
     --data-urlencode "password=weft-bench-password" --data-urlencode "csrf=$csrf" "$BASE/login"
   session=$(awk '$6 == "weft_session" {print $7}' "$jar")
+  # A browser sends its CSRF cookie too (set on its first visit); without it the server
+  # would make a fresh anonymous token and cookie on every request.
+  anon=$(awk '$6 == "weft_csrf" {print $7}' "$jar")
   token=$(curl -s -b "$jar" "$BASE/settings" | grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-  [ -n "$session" ] && echo "{\"weft_session=$session\", \"$token\"}," >> "$WORK/fixtures.lua"
+  [ -n "$session" ] && echo "{\"weft_session=$session; weft_csrf=$anon\", \"$token\"}," >> "$WORK/fixtures.lua"
 done < "$2"
 echo "}" >> "$WORK/fixtures.lua"
 }

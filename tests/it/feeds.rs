@@ -119,3 +119,73 @@ async fn bookmarks_are_private() {
     alice.post(&format!("/posts/{id}/delete"), &[]).await;
     assert!(bob.get("/bookmarks").await.post_ids().is_empty());
 }
+
+/// Whether the card of post `id` on page `body` shows its `what` (like, bookmark) as pressed.
+fn pressed(body: &str, id: i64, what: &str) -> bool {
+    let Some(at) = body.find(&format!("id=\"actions-{id}\"")) else {
+        panic!("post {id} is not on the page");
+    };
+    let rest = &body[at..];
+    let button = rest
+        .find(&format!("class=\"action {what}"))
+        .map(|b| &rest[b..])
+        .unwrap_or_else(|| panic!("post {id} has no {what} button"));
+    button.starts_with(&format!("class=\"action {what} on\""))
+}
+
+#[actix_web::test]
+async fn a_feed_page_shows_what_the_viewer_liked_and_bookmarked_however_many_they_did() {
+    // Pages of 80: the page below spans 70 posts, so a viewer who liked 66 of them has more
+    // likes in its range than the one walk reads (64), and the page looks them up one by one.
+    let app = TestApp::with_config(|c| c.limits.page_size = 80).await;
+    let alice = app.signup("alice").await;
+    let few = app.signup("few").await;
+    let many = app.signup("many").await;
+    let mut ids = Vec::new();
+    for i in 0..70 {
+        ids.push(alice.say(&format!("post number {i}")).await);
+    }
+    let liked_by_few = [ids[3], ids[40], ids[69]];
+    for id in liked_by_few {
+        few.post(&format!("/posts/{id}/like"), &[("on", "1")]).await;
+    }
+    few.post(&format!("/posts/{}/bookmark", ids[5]), &[("on", "1")])
+        .await;
+    let not_liked_by_many = [ids[0], ids[10], ids[33], ids[69]];
+    for &id in &ids {
+        if !not_liked_by_many.contains(&id) {
+            many.post(&format!("/posts/{id}/like"), &[("on", "1")])
+                .await;
+        }
+        many.post(&format!("/posts/{id}/bookmark"), &[("on", "1")])
+            .await;
+    }
+    let page = few.get("/public").await;
+    let many_page = many.get("/public").await;
+    for &id in &ids {
+        assert_eq!(
+            pressed(&page.body, id, "like"),
+            liked_by_few.contains(&id),
+            "few's like of {id}"
+        );
+        assert_eq!(
+            pressed(&page.body, id, "bookmark"),
+            id == ids[5],
+            "few's bookmark of {id}"
+        );
+        assert_eq!(
+            pressed(&many_page.body, id, "like"),
+            !not_liked_by_many.contains(&id),
+            "many's like of {id}"
+        );
+        assert!(
+            pressed(&many_page.body, id, "bookmark"),
+            "many's bookmark of {id}"
+        );
+    }
+    // Logged out, nothing is pressed (and there are no buttons to press).
+    app.anon()
+        .get("/public")
+        .await
+        .assert_lacks("aria-pressed=\"true\"");
+}
