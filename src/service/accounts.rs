@@ -288,23 +288,20 @@ pub async fn viewer_for_token(
     let found = core
         .db
         .read_now(move |c| {
-            let Some((session, account)) =
-                db_accounts::find_session(c, &lookup, now_secs() - SESSION_IDLE_SECS)?
+            let cap = if with_counts {
+                super::notifications::UNREAD_CAP
+            } else {
+                0
+            };
+            let Some((session, account, (unread, follow_requests))) =
+                db_accounts::find_session(c, &lookup, now_secs() - SESSION_IDLE_SECS, cap)?
             else {
                 return Ok(None);
             };
-            let mut counts = NavCounts::default();
-            if with_counts {
-                counts.unread = store::notifications::count_unread(
-                    c,
-                    account.id,
-                    account.notifications_seen_id,
-                    super::notifications::UNREAD_CAP,
-                )?;
-                if account.locked {
-                    counts.follow_requests = store::follows::count_requests(c, account.id)?;
-                }
-            }
+            let counts = NavCounts {
+                unread,
+                follow_requests,
+            };
             Ok(Some((session, account, counts)))
         })
         .await?;

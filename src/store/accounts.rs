@@ -253,20 +253,35 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 
 /// A session and its (active) account in one lookup: this runs on every logged-in request.
 /// A session counts only if it was used after `idle_since` (sessions expire when idle).
+/// A live session and its account, with the navigation's counts in the same statement (this
+/// runs on every page): unread notifications up to `unread_cap`, and pending follow requests
+/// when the account is locked. A cap of 0 skips both.
 pub fn find_session(
     conn: &Connection,
     token_hash: &[u8],
     idle_since: i64,
-) -> rusqlite::Result<Option<(Session, Account)>> {
+    unread_cap: i64,
+) -> rusqlite::Result<Option<(Session, Account, (i64, i64))>> {
     conn.prepare_cached(concat!(
         "SELECT s.token_hash, s.account_id, s.csrf, s.created_at, s.last_seen_at, s.user_agent, s.ip, ",
         account_columns!(),
-        " FROM sessions s JOIN accounts a ON a.id = s.account_id
+        ", (SELECT count(*) FROM (SELECT 1 FROM notifications n
+               WHERE n.account_id = a.id AND n.id > a.notifications_seen_id LIMIT ?3)),
+           CASE WHEN a.locked AND ?3 > 0
+               THEN (SELECT count(*) FROM follow_requests WHERE target_id = a.id) ELSE 0 END
+         FROM sessions s JOIN accounts a ON a.id = s.account_id
          WHERE s.token_hash = ?1 AND a.status = 0 AND s.last_seen_at > ?2"
     ))?
-    .query_row(rusqlite::params![token_hash, idle_since], |r| {
-        Ok((session_from_row(r)?, account_from_row(r, 7)?))
-    })
+    .query_row(
+        rusqlite::params![token_hash, idle_since, unread_cap],
+        |r| {
+            Ok((
+                session_from_row(r)?,
+                account_from_row(r, 7)?,
+                (r.get(26)?, r.get(27)?),
+            ))
+        },
+    )
     .optional()
 }
 

@@ -351,9 +351,14 @@ fn in_read_transaction<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> AppResult<T>,
 ) -> AppResult<T> {
-    conn.execute_batch("BEGIN")?;
+    // Cached statements: `execute_batch` parsed both again on every read (perf: 4% of a
+    // home page's time).
+    conn.prepare_cached("BEGIN")?.execute([])?;
     let out = f(conn);
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    if let Err(e) = conn
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]))
+    {
         tracing::warn!("ending a read transaction: {e}");
     }
     out

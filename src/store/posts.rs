@@ -5,28 +5,16 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use super::models::{AccountBrief, PostEdit, PostView};
 use crate::domain::{AccountId, PostId, ReplyPolicy, Visibility};
 
-/// The columns `post_from_row` reads; `$liked` and `$bookmarked` are the two viewer marks.
-macro_rules! post_columns_with {
-    ($liked:literal, $bookmarked:literal) => {
-        concat!(
-            "p.id, p.author_id, a.username, a.display_name, a.verified_at IS NOT NULL,
-    p.body, p.content_warning, p.visibility, p.reply_policy, p.in_reply_to_id, pa.username,
-    p.root_id, p.quote_id, p.repost_of_id, p.hidden, p.created_at, p.edited_at,
-    p.deleted_at IS NOT NULL, p.reply_count, p.repost_count, p.like_count, p.quote_count, ",
-            $liked,
-            ", EXISTS (SELECT 1 FROM posts r WHERE r.repost_of_id = p.id AND r.author_id = ?1), ",
-            $bookmarked,
-            ", p.media_count, a.avatar_file, p.url, p.content_html"
-        )
-    };
-}
-
 macro_rules! post_columns {
     () => {
-        post_columns_with!(
-            "EXISTS (SELECT 1 FROM likes l WHERE l.account_id = ?1 AND l.post_id = p.id)",
-            "EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id)"
-        )
+        "p.id, p.author_id, a.username, a.display_name, a.verified_at IS NOT NULL,
+    p.body, p.content_warning, p.visibility, p.reply_policy, p.in_reply_to_id, pa.username,
+    p.root_id, p.quote_id, p.repost_of_id, p.hidden, p.created_at, p.edited_at,
+    p.deleted_at IS NOT NULL, p.reply_count, p.repost_count, p.like_count, p.quote_count,
+    EXISTS (SELECT 1 FROM likes l WHERE l.account_id = ?1 AND l.post_id = p.id),
+    EXISTS (SELECT 1 FROM posts r WHERE r.repost_of_id = p.id AND r.author_id = ?1),
+    EXISTS (SELECT 1 FROM bookmarks b WHERE b.account_id = ?1 AND b.post_id = p.id),
+    p.media_count, a.avatar_file, p.url, p.content_html"
     };
 }
 
@@ -92,8 +80,7 @@ fn id_array(ids: &[PostId]) -> std::rc::Rc<Vec<rusqlite::types::Value>> {
     )
 }
 
-/// Several posts as `viewer` would see them (in no particular order), in three queries: the
-/// posts, then which of them the viewer liked and bookmarked (see `marked_among`).
+/// Several posts as `viewer` would see them (in no particular order), in one query.
 pub fn find_views(
     conn: &Connection,
     viewer: AccountId,
@@ -104,69 +91,12 @@ pub fn find_views(
     }
     let mut stmt = conn.prepare_cached(concat!(
         "SELECT ",
-        post_columns_with!("0", "0"),
+        post_columns!(),
         " FROM posts p JOIN accounts a ON a.id = p.author_id
          LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id WHERE p.id IN rarray(?2)"
     ))?;
-    let mut views: Vec<PostView> = stmt
-        .query_map(params![viewer.0, id_array(ids)], post_from_row)?
-        .collect::<rusqlite::Result<_>>()?;
-    let liked = marked_among(conn, Marks::Likes, viewer, ids)?;
-    let bookmarked = marked_among(conn, Marks::Bookmarks, viewer, ids)?;
-    for v in &mut views {
-        v.liked = liked.contains(&v.id.0);
-        v.bookmarked = bookmarked.contains(&v.id.0);
-    }
-    Ok(views)
-}
-
-#[derive(Clone, Copy)]
-enum Marks {
-    Likes,
-    Bookmarks,
-}
-
-/// How many of the viewer's marks `marked_among` walks before it looks the ids up one by one.
-const MARKS_WALK: i64 = 64;
-
-/// Which of `ids` the viewer has marked (liked or bookmarked). A feed page's posts lie close
-/// together in id (time) order, so one walk of the viewer's marks between the page's lowest
-/// and highest id, one seek, usually answers for the whole page: a seek per post was a third
-/// of a home page's database time. When the walk would be long (a page spanning years, a
-/// viewer who likes everything), it looks the ids up instead.
-fn marked_among(
-    conn: &Connection,
-    marks: Marks,
-    viewer: AccountId,
-    ids: &[PostId],
-) -> rusqlite::Result<std::collections::HashSet<i64>> {
-    let (walk, lookup) = match marks {
-        Marks::Likes => (
-            "SELECT post_id FROM likes WHERE account_id = ?1 AND post_id BETWEEN ?2 AND ?3
-             ORDER BY post_id LIMIT ?4",
-            "SELECT post_id FROM likes WHERE account_id = ?1 AND post_id IN rarray(?2)",
-        ),
-        Marks::Bookmarks => (
-            "SELECT post_id FROM bookmarks WHERE account_id = ?1 AND post_id BETWEEN ?2 AND ?3
-             ORDER BY post_id LIMIT ?4",
-            "SELECT post_id FROM bookmarks WHERE account_id = ?1 AND post_id IN rarray(?2)",
-        ),
-    };
-    let lo = ids.iter().map(|i| i.0).min().unwrap_or(0);
-    let hi = ids.iter().map(|i| i.0).max().unwrap_or(0);
-    let found: Vec<i64> = conn
-        .prepare_cached(walk)?
-        .query_map(params![viewer.0, lo, hi, MARKS_WALK + 1], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    if found.len() as i64 <= MARKS_WALK {
-        return Ok(found
-            .into_iter()
-            .filter(|f| ids.iter().any(|i| i.0 == *f))
-            .collect());
-    }
-    conn.prepare_cached(lookup)?
-        .query_map(params![viewer.0, id_array(ids)], |r| r.get(0))?
-        .collect()
+    let rows = stmt.query_map(params![viewer.0, id_array(ids)], post_from_row)?;
+    rows.collect()
 }
 
 /// Which of `ids` the viewer may see.

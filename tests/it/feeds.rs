@@ -135,8 +135,7 @@ fn pressed(body: &str, id: i64, what: &str) -> bool {
 
 #[actix_web::test]
 async fn a_feed_page_shows_what_the_viewer_liked_and_bookmarked_however_many_they_did() {
-    // Pages of 80: the page below spans 70 posts, so a viewer who liked 66 of them has more
-    // likes in its range than the one walk reads (64), and the page looks them up one by one.
+    // One page of 70 posts: a viewer with a few marks among them, and one with nearly all.
     let app = TestApp::with_config(|c| c.limits.page_size = 80).await;
     let alice = app.signup("alice").await;
     let few = app.signup("few").await;

@@ -48,6 +48,23 @@ async fn a_locked_account_approves_followers() {
 
     bob.follow("alice").await;
     bob.get("/@alice").await.assert_contains("Cancel request");
+    // Her navigation counts the request (and the notification about it) on every page.
+    let home = alice.get("/public").await;
+    home.assert_contains("<span class=\"badge\" aria-label=\"1 unread\">1</span>");
+    let profile_link = home
+        .body
+        .split("href=\"/@alice\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</a>").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        profile_link.contains("aria-label=\"1 unread\""),
+        "the profile link shows the pending request: {profile_link}"
+    );
+    bob.get("/public")
+        .await
+        .assert_lacks("<span class=\"badge\"");
     assert_eq!(
         bob.get(&post_path("alice", secret)).await.status,
         StatusCode::NOT_FOUND

@@ -23,8 +23,8 @@ fn hue_class(name: &str) -> String {
 pub fn avatar(username: &str, display: &str, file: Option<&str>, size: &str) -> Markup {
     if let Some(f) = file {
         return html! {
-            a class=(format!("avatar picture {size}")) href=(Urls::profile(username)) aria-hidden="true" tabindex="-1" {
-                img src=(Urls::media(f)) alt="" width="400" height="400" loading="lazy" decoding="async";
+            a class=(format!("avatar picture {size}")) href=(Esc(&Urls::profile(username))) aria-hidden="true" tabindex="-1" {
+                img src=(Esc(&Urls::media(f))) alt="" width="400" height="400" loading="lazy" decoding="async";
             }
         };
     }
@@ -35,7 +35,7 @@ pub fn avatar(username: &str, display: &str, file: Option<&str>, size: &str) -> 
         .map(|c| c.to_uppercase().collect())
         .unwrap_or_default();
     html! {
-        a class=(format!("avatar {} {}", hue_class(username), size)) href=(Urls::profile(username)) aria-hidden="true" tabindex="-1" {
+        a class=(format!("avatar {} {}", hue_class(username), size)) href=(Esc(&Urls::profile(username))) aria-hidden="true" tabindex="-1" {
             (initial)
         }
     }
@@ -53,11 +53,11 @@ pub fn verified_badge(ctx: &Ctx) -> Markup {
 /// Display name with badge, then @handle.
 pub fn name_line(ctx: &Ctx, a: &AccountBrief) -> Markup {
     html! {
-        a.name href=(Urls::profile(&a.username)) {
-            bdi { (a.name()) }
+        a.name href=(Esc(&Urls::profile(&a.username))) {
+            bdi { (Esc(a.name())) }
         }
         @if a.verified { (verified_badge(ctx)) }
-        span.handle { "@" (a.username) }
+        span.handle { "@" (Esc(&a.username)) }
     }
 }
 
@@ -184,7 +184,7 @@ pub fn post_card(ctx: &Ctx, p: &PostView, opts: &CardOpts) -> Markup {
         };
     }
     html! {
-        article class=(classes) id={ "p-" (p.id) } aria-label={ "Post by " (p.author.name()) } {
+        article class=(PreEscaped(classes)) id={ "p-" (p.id.0) } aria-label={ "Post by " (p.author.name()) } {
             div.post-head {
                 (avatar(&p.author.username, &p.author.display_name, p.author.avatar.as_deref(), if opts.mode == CardMode::Embedded { "small" } else { "" }))
                 div.post-meta {
@@ -316,7 +316,7 @@ struct Toggle<'a> {
 /// A button of the card's one action form: it posts to its own action (`formaction`, which
 /// htmx follows too) with its own `on`, so a card carries the CSRF token and return path once
 /// instead of once per action (a logged-in feed page was 19% hidden inputs and form tags).
-fn toggle_button(id: &str, t: Toggle<'_>) -> Markup {
+fn toggle_button(id: i64, t: Toggle<'_>) -> Markup {
     let Toggle {
         what,
         on,
@@ -327,10 +327,10 @@ fn toggle_button(id: &str, t: Toggle<'_>) -> Markup {
     } = t;
     let label = if on { label_on } else { label_off };
     html! {
-        button type="submit" formaction={ "/posts/" (id) "/" (what) } name="on" value=(if on { "0" } else { "1" })
-            class={ "action " (what) @if on { " on" } } aria-pressed=(if on { "true" } else { "false" }) title=(label) {
+        button type="submit" formaction={ "/posts/" (id) "/" (PreEscaped(what)) } name="on" value=(PreEscaped(if on { "0" } else { "1" }))
+            class={ "action " (PreEscaped(what)) @if on { " on" } } aria-pressed=(PreEscaped(if on { "true" } else { "false" })) title=(PreEscaped(label)) {
             (icon)
-            span.visually-hidden { (label) }
+            span.visually-hidden { (PreEscaped(label)) }
             @if let Some(n) = count { span.count { @if n > 0 { (n) } } }
         }
     }
@@ -339,7 +339,8 @@ fn toggle_button(id: &str, t: Toggle<'_>) -> Markup {
 /// The row of actions under a post; swapped in place by htmx after each action.
 pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
     let url = Urls::post(&p.author.username, p.id);
-    let id = p.id.to_string();
+    // Rendered as an integer (itoa), not through `PostId`'s Display and the escaper.
+    let id = p.id.0;
     let mine = ctx.viewer_id() == Some(p.author.id);
     let reply = html! {
         a.action.reply href={ (Esc(&url)) "#reply" } title="Reply" {
@@ -357,15 +358,15 @@ pub fn actions(ctx: &Ctx, p: &PostView, can_hide: bool) -> Markup {
                     @if can_hide { input type="hidden" name="can_hide" value="1"; }
                     (reply)
                     @if p.visibility == Visibility::Public {
-                        (toggle_button(&id, Toggle { what: "repost", on: p.reposted, label_on: "Undo repost", label_off: "Repost", icon: icons::repost(), count: Some(p.repost_count) }))
+                        (toggle_button(id, Toggle { what: "repost", on: p.reposted, label_on: "Undo repost", label_off: "Repost", icon: icons::repost(), count: Some(p.repost_count) }))
                         a.action.quote href={ "/compose?quote=" (id) } title="Quote" {
                             (icons::quote()) span.visually-hidden { "Quote" } span.count { @if p.quote_count > 0 { (p.quote_count) } }
                         }
                     } @else {
                         span.action.disabled title="Only public posts can be reposted or quoted" { (icons::repost()) }
                     }
-                    (toggle_button(&id, Toggle { what: "like", on: p.liked, label_on: "Unlike", label_off: "Like", icon: icons::heart(), count: Some(p.like_count) }))
-                    (toggle_button(&id, Toggle { what: "bookmark", on: p.bookmarked, label_on: "Remove bookmark", label_off: "Bookmark", icon: icons::bookmark(), count: None }))
+                    (toggle_button(id, Toggle { what: "like", on: p.liked, label_on: "Unlike", label_off: "Like", icon: icons::heart(), count: Some(p.like_count) }))
+                    (toggle_button(id, Toggle { what: "bookmark", on: p.bookmarked, label_on: "Remove bookmark", label_off: "Bookmark", icon: icons::bookmark(), count: None }))
                 }
                 details.menu {
                     summary.action title="More" { (icons::more()) span.visually-hidden { "More actions" } }
