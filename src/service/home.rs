@@ -14,15 +14,16 @@ use crate::store::models::FeedItem;
 
 /// Rows of the viewer's home feed below `before`, as the pull query would return them.
 fn rows(c: &Connection, me: AccountId, before: i64, limit: usize) -> AppResult<(Vec<Row>, bool)> {
+    // Most pages are whole pages from the feed: one statement. Only a short page needs the
+    // floor, to know whether the feed exists and whether older posts lie below it.
+    let mut rows = home::page(c, me, before, limit)?;
+    if rows.len() >= limit {
+        return Ok((rows, true));
+    }
     let Some(floor) = home::floor(c, me)? else {
         return Ok((feeds::home(c, me, before, limit)?, false));
     };
-    let mut rows = if before > floor {
-        home::page(c, me, before, floor, limit)?
-    } else {
-        Vec::new()
-    };
-    if rows.len() < limit && floor > 0 {
+    if floor > 0 {
         rows.extend(feeds::home(c, me, before.min(floor), limit - rows.len())?);
     }
     Ok((rows, true))

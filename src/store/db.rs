@@ -190,6 +190,9 @@ impl Db {
         });
         let readers = r2d2::Pool::builder()
             .max_size(opts.readers)
+            // A connection to a local file does not go stale; the check ran a statement on
+            // every checkout (perf: 2.5% of a home page's time).
+            .test_on_check_out(false)
             .min_idle(Some(1))
             .build(manager)
             .context("opening database readers")?;

@@ -30,8 +30,9 @@ macro_rules! reached_by_followed_tag {
 }
 
 pub(crate) const PAGE_SQL: &str = concat!(
-    "SELECT p.id, p.repost_of_id, p.author_id FROM home_entries h JOIN posts p ON p.id = h.post_id
-     WHERE h.account_id = ?1 AND h.post_id < ?2 AND h.post_id >= ?3 AND p.deleted_at IS NULL
+    "SELECT p.id, p.repost_of_id, p.author_id FROM home_feeds f
+       JOIN home_entries h ON h.account_id = f.account_id JOIN posts p ON p.id = h.post_id
+     WHERE f.account_id = ?1 AND h.post_id < ?2 AND h.post_id >= f.floor AND p.deleted_at IS NULL
        AND (((p.author_id = ?1 OR EXISTS (SELECT 1 FROM follows fa
              WHERE fa.follower_id = ?1 AND fa.followee_id = p.author_id))
        AND (p.in_reply_to_author_id IS NULL OR p.in_reply_to_author_id = p.author_id
@@ -43,19 +44,19 @@ pub(crate) const PAGE_SQL: &str = concat!(
     ") OR ",
     reached_by_followed_tag!(),
     ")
-     ORDER BY h.post_id DESC LIMIT ?4"
+     ORDER BY h.post_id DESC LIMIT ?3"
 );
 
-/// One page from the feed's entries: ids below `before` and at or above `floor`.
+/// One page from the feed's entries: ids below `before` and at or above the feed's floor
+/// (none when the account has no feed; `floor` tells the two apart).
 pub fn page(
     conn: &Connection,
     viewer: AccountId,
     before: i64,
-    floor: i64,
     limit: usize,
 ) -> rusqlite::Result<Vec<Row>> {
     let mut stmt = conn.prepare_cached(PAGE_SQL)?;
-    let rows = stmt.query_map(params![viewer.0, before, floor, limit as i64], map_row)?;
+    let rows = stmt.query_map(params![viewer.0, before, limit as i64], map_row)?;
     rows.collect()
 }
 

@@ -139,22 +139,24 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
 
 /// A time shown relative to now, with the exact time on hover and for machines.
 pub fn time(secs: i64) -> Markup {
-    let exact = time::OffsetDateTime::from_unix_timestamp(secs).ok();
-    let iso = exact
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
+    // One plain format instead of two format descriptions (perf: 2.7% of a home page).
+    let iso = time::OffsetDateTime::from_unix_timestamp(secs)
+        .map(|t| {
+            let (h, m, s) = t.to_hms();
+            format!(
+                "{:04}-{:02}-{:02}T{h:02}:{m:02}:{s:02}Z",
+                t.year(),
+                u8::from(t.month()),
+                t.day()
+            )
         })
         .unwrap_or_default();
-    let title = exact
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute] UTC"
-            ))
-            .ok()
-        })
+    // "2026-12-03 06:19 UTC": the date and minute of the ISO form (all ASCII).
+    let title = iso
+        .get(..16)
+        .map(|s| format!("{} {} UTC", &s[..10], &s[11..]))
         .unwrap_or_default();
-    html! { time datetime=(iso) title=(title) { (relative(secs, now_secs())) } }
+    html! { time datetime=(PreEscaped(&iso)) title=(PreEscaped(&title)) { (relative(secs, now_secs())) } }
 }
 
 pub fn relative(secs: i64, now: i64) -> String {
@@ -183,8 +185,24 @@ pub fn relative(secs: i64, now: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Esc, relative};
+    use super::{Esc, relative, time};
     use maud::html;
+
+    #[test]
+    fn times_carry_the_exact_moment() {
+        let m = time(1_796_300_399).into_string();
+        assert!(
+            m.starts_with(r#"<time datetime="2026-12-03T12:19:59Z" title="2026-12-03 12:19 UTC">"#),
+            "{m}"
+        );
+        let epoch = time(0).into_string();
+        assert!(
+            epoch.starts_with(
+                r#"<time datetime="1970-01-01T00:00:00Z" title="1970-01-01 00:00 UTC">"#
+            ),
+            "{epoch}"
+        );
+    }
 
     #[test]
     fn relative_times_read_naturally() {
