@@ -293,15 +293,16 @@ pub async fn viewer_for_token(
             } else {
                 0
             };
-            let Some((session, account, (unread, follow_requests))) =
+            let Some(live) =
                 db_accounts::find_session(c, &lookup, now_secs() - SESSION_IDLE_SECS, cap)?
             else {
                 return Ok(None);
             };
             let counts = NavCounts {
-                unread,
-                follow_requests,
+                unread: live.unread,
+                follow_requests: live.follow_requests,
             };
+            let (session, account) = (live.session, live.account);
             Ok(Some((session, account, counts)))
         })
         .await?;

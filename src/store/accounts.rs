@@ -253,6 +253,14 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
 
 /// A session and its (active) account in one lookup: this runs on every logged-in request.
 /// A session counts only if it was used after `idle_since` (sessions expire when idle).
+/// A live session, its account and the navigation's counts.
+pub struct LiveSession {
+    pub session: Session,
+    pub account: Account,
+    pub unread: i64,
+    pub follow_requests: i64,
+}
+
 /// A live session and its account, with the navigation's counts in the same statement (this
 /// runs on every page): unread notifications up to `unread_cap`, and pending follow requests
 /// when the account is locked. A cap of 0 skips both.
@@ -261,7 +269,7 @@ pub fn find_session(
     token_hash: &[u8],
     idle_since: i64,
     unread_cap: i64,
-) -> rusqlite::Result<Option<(Session, Account, (i64, i64))>> {
+) -> rusqlite::Result<Option<LiveSession>> {
     conn.prepare_cached(concat!(
         "SELECT s.token_hash, s.account_id, s.csrf, s.created_at, s.last_seen_at, s.user_agent, s.ip, ",
         account_columns!(),
@@ -275,11 +283,12 @@ pub fn find_session(
     .query_row(
         rusqlite::params![token_hash, idle_since, unread_cap],
         |r| {
-            Ok((
-                session_from_row(r)?,
-                account_from_row(r, 7)?,
-                (r.get(26)?, r.get(27)?),
-            ))
+            Ok(LiveSession {
+                session: session_from_row(r)?,
+                account: account_from_row(r, 7)?,
+                unread: r.get(26)?,
+                follow_requests: r.get(27)?,
+            })
         },
     )
     .optional()
