@@ -104,11 +104,6 @@ pub fn count_outgoing_requests(conn: &Connection, requester: AccountId) -> rusql
         .query_row([requester.0], |r| r.get(0))
 }
 
-pub fn count_requests(conn: &Connection, target: AccountId) -> rusqlite::Result<i64> {
-    conn.prepare_cached("SELECT count(*) FROM follow_requests WHERE target_id = ?1")?
-        .query_row([target.0], |r| r.get(0))
-}
-
 pub enum List {
     Followers,
     Following,

@@ -70,19 +70,6 @@ pub fn list(
     rows.collect()
 }
 
-/// Unread notifications, counted up to `cap` (the badge shows "cap+").
-pub fn count_unread(
-    conn: &Connection,
-    to: AccountId,
-    seen: i64,
-    cap: i64,
-) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE account_id = ?1 AND id > ?2 LIMIT ?3)",
-    )?
-    .query_row(params![to.0, seen, cap], |r| r.get(0))
-}
-
 /// Marks read everything up to `up_to` (the newest notification the person saw), or all.
 pub fn mark_all_read(conn: &Connection, to: AccountId, up_to: Option<i64>) -> rusqlite::Result<()> {
     conn.execute(
