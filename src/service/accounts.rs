@@ -285,29 +285,34 @@ pub async fn viewer_for_token(
     }
     let hash = token_hash(token);
     let lookup = hash.clone();
+    let cap = if with_counts {
+        super::notifications::UNREAD_CAP
+    } else {
+        0
+    };
     let found = core
         .db
         .read_now(move |c| {
-            let cap = if with_counts {
-                super::notifications::UNREAD_CAP
-            } else {
-                0
-            };
-            let Some(live) =
-                db_accounts::find_session(c, &lookup, now_secs() - SESSION_IDLE_SECS, cap)?
-            else {
-                return Ok(None);
-            };
-            let counts = NavCounts {
-                unread: live.unread,
-                follow_requests: live.follow_requests,
-            };
-            let (session, account) = (live.session, live.account);
-            Ok(Some((session, account, counts)))
+            Ok(db_accounts::find_session(
+                c,
+                &lookup,
+                now_secs() - SESSION_IDLE_SECS,
+                cap,
+            )?)
         })
         .await?;
-    let Some((session, account, counts)) = found else {
+    let Some(db_accounts::LiveSession {
+        session,
+        account,
+        unread,
+        follow_requests,
+    }) = found
+    else {
         return Ok(None);
+    };
+    let counts = NavCounts {
+        unread,
+        follow_requests,
     };
     let now = now_secs();
     if now - session.last_seen_at > 600 {

@@ -251,8 +251,6 @@ fn session_from_row(r: &Row<'_>) -> rusqlite::Result<Session> {
     })
 }
 
-/// A session and its (active) account in one lookup: this runs on every logged-in request.
-/// A session counts only if it was used after `idle_since` (sessions expire when idle).
 /// A live session, its account and the navigation's counts.
 pub struct LiveSession {
     pub session: Session,
@@ -261,9 +259,10 @@ pub struct LiveSession {
     pub follow_requests: i64,
 }
 
-/// A live session and its account, with the navigation's counts in the same statement (this
-/// runs on every page): unread notifications up to `unread_cap`, and pending follow requests
-/// when the account is locked. A cap of 0 skips both.
+/// A session and its (active) account, with the navigation's counts, in one statement: this
+/// runs on every logged-in request. A session counts only if it was used after `idle_since`
+/// (sessions expire when idle). The counts are unread notifications up to `unread_cap` and,
+/// for a locked account, pending follow requests; a cap of 0 skips both.
 pub fn find_session(
     conn: &Connection,
     token_hash: &[u8],
