@@ -10,23 +10,35 @@ use crate::domain::{AccountId, PostId, now_secs};
 use crate::error::AppResult;
 use crate::store::feeds::{self, Row};
 use crate::store::home;
-use crate::store::models::FeedItem;
+use crate::store::models::{FeedItem, PostView};
 
-/// Rows of the viewer's home feed below `before`, as the pull query would return them.
-fn rows(c: &Connection, me: AccountId, before: i64, limit: usize) -> AppResult<(Vec<Row>, bool)> {
+/// Rows of the viewer's home feed below `before`, as the pull query would return them, with
+/// the posts read along with them (see `store::home::page`).
+fn rows(
+    c: &Connection,
+    me: AccountId,
+    before: i64,
+    limit: usize,
+) -> AppResult<(Vec<Row>, Vec<PostView>, bool)> {
     // Most pages are whole pages from the feed: one statement. Only a short page needs the
     // floor, to know whether the feed exists and whether older posts lie below it.
-    let mut rows = home::page(c, me, before, limit)?;
+    let (mut rows, read_along): (Vec<Row>, Vec<PostView>) =
+        home::page(c, me, before, limit)?.into_iter().unzip();
+    // A repost's own row is not what its card shows: only posts shown as themselves count.
+    let read_along = read_along
+        .into_iter()
+        .filter(|v| v.repost_of.is_none())
+        .collect();
     if rows.len() >= limit {
-        return Ok((rows, true));
+        return Ok((rows, read_along, true));
     }
     let Some(floor) = home::floor(c, me)? else {
-        return Ok((feeds::home(c, me, before, limit)?, false));
+        return Ok((feeds::home(c, me, before, limit)?, Vec::new(), false));
     };
     if floor > 0 {
         rows.extend(feeds::home(c, me, before.min(floor), limit - rows.len())?);
     }
-    Ok((rows, true))
+    Ok((rows, read_along, true))
 }
 
 pub async fn page(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResult<Page<FeedItem>> {
@@ -35,8 +47,11 @@ pub async fn page(core: &Core, viewer: &Viewer, before: Option<i64>) -> AppResul
     let (page, has_feed) = core
         .db
         .read_now(move |c| {
-            let (rows, has_feed) = rows(c, me, before.unwrap_or(i64::MAX), limit)?;
-            Ok((super::timeline::page(c, me, rows, limit)?, has_feed))
+            let (rows, read_along, has_feed) = rows(c, me, before.unwrap_or(i64::MAX), limit)?;
+            Ok((
+                super::timeline::page_read_along(c, me, rows, read_along, limit)?,
+                has_feed,
+            ))
         })
         .await?;
     if !has_feed {

@@ -39,10 +39,20 @@ fn apart(c: &Connection, viewer: AccountId, other: AccountId) -> AppResult<bool>
     Ok(viewer != super::ANONYMOUS && crate::store::blocks::between(c, viewer, other)?)
 }
 
-/// Loads the posts behind feed rows in a few queries for the whole page; reposted originals
-/// must still be visible and present, quotes are attached when the viewer may see them.
-fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<Vec<FeedItem>> {
-    let ids: Vec<PostId> = rows.iter().map(|r| r.post).collect();
+/// Loads the posts behind feed rows in a few queries for the whole page (those not in
+/// `read_along`, posts already read as the viewer sees them); reposted originals must still be
+/// visible and present, quotes are attached when the viewer may see them.
+fn hydrate(
+    c: &Connection,
+    viewer: AccountId,
+    rows: &[feeds::Row],
+    read_along: Vec<PostView>,
+) -> AppResult<Vec<FeedItem>> {
+    let missing: Vec<PostId> = rows
+        .iter()
+        .map(|r| r.post)
+        .filter(|id| !read_along.iter().any(|v| v.id == *id))
+        .collect();
     // People the viewer blocks, or who block the viewer, stay out of each other's feeds.
     let apart: HashSet<AccountId> = if viewer == super::ANONYMOUS {
         HashSet::new()
@@ -51,8 +61,9 @@ fn hydrate(c: &Connection, viewer: AccountId, rows: &[feeds::Row]) -> AppResult<
             .into_iter()
             .collect()
     };
-    let mut views: HashMap<PostId, PostView> = posts::find_views(c, viewer, &ids)?
+    let mut views: HashMap<PostId, PostView> = posts::find_views(c, viewer, &missing)?
         .into_iter()
+        .chain(read_along)
         .filter(|p| !p.deleted && !apart.contains(&p.author.id))
         .map(|p| (p.id, p))
         .collect();
@@ -131,7 +142,7 @@ pub(crate) fn visible_items(
             reposted_by: None,
         })
         .collect();
-    hydrate(c, viewer, &rows)
+    hydrate(c, viewer, &rows, Vec::new())
 }
 
 pub(crate) fn page(
@@ -140,9 +151,20 @@ pub(crate) fn page(
     rows: Vec<feeds::Row>,
     limit: usize,
 ) -> AppResult<Page<FeedItem>> {
+    page_read_along(c, viewer, rows, Vec::new(), limit)
+}
+
+/// [`page`] when some of the rows' posts were read along with the rows (the home feed).
+pub(crate) fn page_read_along(
+    c: &Connection,
+    viewer: AccountId,
+    rows: Vec<feeds::Row>,
+    read_along: Vec<PostView>,
+    limit: usize,
+) -> AppResult<Page<FeedItem>> {
     let next = super::next_cursor(&rows, limit, |r| r.cursor);
     Ok(Page {
-        items: hydrate(c, viewer, &rows)?,
+        items: hydrate(c, viewer, &rows, read_along)?,
         next,
     })
 }
@@ -274,7 +296,7 @@ pub async fn bookmarks(
             let rows = feeds::bookmarks(c, me, before.unwrap_or(i64::MAX), limit)?;
             let next = super::next_cursor(&rows, limit, |r| r.cursor);
             let mut items = Vec::new();
-            for item in hydrate(c, me, &rows)? {
+            for item in hydrate(c, me, &rows, Vec::new())? {
                 if posts::is_visible(c, me, item.post.id)? {
                     items.push(item);
                 }

@@ -13,22 +13,30 @@ pub struct Row {
     pub reposted_by: Option<AccountId>,
 }
 
-pub(crate) fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
-    let id: i64 = r.get(0)?;
-    let repost_of: Option<i64> = r.get(1)?;
-    let author: i64 = r.get(2)?;
-    Ok(match repost_of {
-        Some(orig) => Row {
-            cursor: id,
-            post: PostId(orig),
-            reposted_by: Some(AccountId(author)),
-        },
-        None => Row {
-            cursor: id,
-            post: PostId(id),
-            reposted_by: None,
-        },
-    })
+impl Row {
+    /// The row for post `id` by `author`: itself, or the post it reposts.
+    pub(crate) fn of(id: PostId, repost_of: Option<PostId>, author: AccountId) -> Row {
+        match repost_of {
+            Some(original) => Row {
+                cursor: id.0,
+                post: original,
+                reposted_by: Some(author),
+            },
+            None => Row {
+                cursor: id.0,
+                post: id,
+                reposted_by: None,
+            },
+        }
+    }
+}
+
+fn map_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Row> {
+    Ok(Row::of(
+        PostId(r.get(0)?),
+        r.get::<_, Option<i64>>(1)?.map(PostId),
+        AccountId(r.get(2)?),
+    ))
 }
 
 /// Public top-level posts carrying a hashtag `?1` follows, below `?2`, newest `?3`. Each

@@ -9,8 +9,9 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::feeds::{Row, map_row};
+use super::feeds::Row;
 use crate::domain::{AccountId, PostId};
+use crate::store::models::PostView;
 
 /// The feed's floor, when the account has a feed.
 pub fn floor(conn: &Connection, account: AccountId) -> rusqlite::Result<Option<i64>> {
@@ -30,8 +31,11 @@ macro_rules! reached_by_followed_tag {
 }
 
 pub(crate) const PAGE_SQL: &str = concat!(
-    "SELECT p.id, p.repost_of_id, p.author_id FROM home_feeds f
+    "SELECT ",
+    crate::store::posts::post_columns!(),
+    " FROM home_feeds f
        JOIN home_entries h ON h.account_id = f.account_id JOIN posts p ON p.id = h.post_id
+       JOIN accounts a ON a.id = p.author_id LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id
      WHERE f.account_id = ?1 AND h.post_id < ?2 AND h.post_id >= f.floor AND p.deleted_at IS NULL
        AND (((p.author_id = ?1 OR EXISTS (SELECT 1 FROM follows fa
              WHERE fa.follower_id = ?1 AND fa.followee_id = p.author_id))
@@ -48,15 +52,20 @@ pub(crate) const PAGE_SQL: &str = concat!(
 );
 
 /// One page from the feed's entries: ids below `before` and at or above the feed's floor
-/// (none when the account has no feed; `floor` tells the two apart).
+/// (none when the account has no feed; `floor` tells the two apart). Each row comes with its
+/// post as the viewer sees it, read along in the same statement; for a repost that is the
+/// repost itself, not the post it shows.
 pub fn page(
     conn: &Connection,
     viewer: AccountId,
     before: i64,
     limit: usize,
-) -> rusqlite::Result<Vec<Row>> {
+) -> rusqlite::Result<Vec<(Row, PostView)>> {
     let mut stmt = conn.prepare_cached(PAGE_SQL)?;
-    let rows = stmt.query_map(params![viewer.0, before, limit as i64], map_row)?;
+    let rows = stmt.query_map(params![viewer.0, before, limit as i64], |r| {
+        let view = crate::store::posts::post_from_row(r)?;
+        Ok((Row::of(view.id, view.repost_of, view.author.id), view))
+    })?;
     rows.collect()
 }
 

@@ -17,8 +17,11 @@ macro_rules! post_columns {
     p.media_count, a.avatar_file, p.url, p.content_html"
     };
 }
+pub(crate) use post_columns;
 
-fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
+/// Maps a row that starts with `post_columns!()` (from `posts p`, `accounts a` for the author
+/// and `accounts pa` for the author replied to).
+pub(crate) fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
     Ok(PostView {
         id: PostId(r.get(0)?),
         author: AccountBrief {
