@@ -1,7 +1,7 @@
 //! Reusable pieces: avatars, names and badges, post cards and their actions, the composer,
 //! account rows, "Load older".
 
-use maud::{Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, Render, html};
 
 use super::{Esc, icons};
 use crate::domain::text::{self, Segment};
@@ -157,13 +157,13 @@ impl Default for CardOpts {
 }
 
 pub fn feed_item(ctx: &Ctx, item: &FeedItem) -> Markup {
+    let Some(by) = &item.reposted_by else {
+        // The card itself, not a copy of it in a wrapper's buffer.
+        return post_card(ctx, &item.post, &CardOpts::default());
+    };
     html! {
-        @if let Some(by) = &item.reposted_by {
-            div.repost-wrap {
-                p.repost-line { (icons::repost()) a href=(Urls::profile(&by.username)) { bdi { (by.name()) } } " reposted" }
-                (post_card(ctx, &item.post, &CardOpts::default()))
-            }
-        } @else {
+        div.repost-wrap {
+            p.repost-line { (icons::repost()) a href=(Urls::profile(&by.username)) { bdi { (by.name()) } } " reposted" }
             (post_card(ctx, &item.post, &CardOpts::default()))
         }
     }
@@ -582,16 +582,23 @@ pub fn load_more(next_url: Option<String>) -> Markup {
     }
 }
 
+/// Room for one card in a feed's buffer (a logged-in card without media is about 3 KB).
+const CARD_BYTES: usize = 4096;
+
 pub fn feed(ctx: &Ctx, items: &[FeedItem], next_url: Option<String>, empty: &str) -> Markup {
-    html! {
-        div.feed.paged {
-            @if items.is_empty() && next_url.is_none() {
-                p.empty { (empty) }
-            }
-            @for it in items { (feed_item(ctx, it)) }
-            (load_more(next_url))
-        }
+    // The cards go into one buffer sized for them up front: grown card by card from maud's
+    // small estimate, it was copied over about five times (perf: 2% of a home page).
+    let mut out = String::with_capacity(items.len() * CARD_BYTES + 1024);
+    out.push_str(r#"<div class="feed paged">"#);
+    if items.is_empty() && next_url.is_none() {
+        html! { p.empty { (empty) } }.render_to(&mut out);
     }
+    for it in items {
+        feed_item(ctx, it).render_to(&mut out);
+    }
+    load_more(next_url).render_to(&mut out);
+    out.push_str("</div>");
+    PreEscaped(out)
 }
 
 /// The next page's URL: the current path with `before` set (and other query kept).
