@@ -6,8 +6,9 @@
 use maud::PreEscaped;
 
 /// An icon: a reference into the page's sprite, put together at compile time. How it is
-/// drawn (no fill, a round 2 px stroke in the text colour) is in the stylesheet, so states
-/// such as a liked heart can fill it.
+/// drawn (no fill, a round 2 px stroke in the text colour) and its size are in the stylesheet
+/// (`.icon`, loaded before the page renders), so states such as a liked heart can fill it and
+/// a card carries no size attributes for its seven icons.
 pub type Icon = PreEscaped<&'static str>;
 
 macro_rules! icons {
@@ -15,7 +16,7 @@ macro_rules! icons {
         $(
             pub fn $name() -> Icon {
                 PreEscaped(concat!(
-                    r##"<svg class="icon" width="20" height="20" aria-hidden="true"><use href="#i-"##,
+                    r##"<svg class="icon" aria-hidden="true"><use href="#i-"##,
                     stringify!($name),
                     r#""/></svg>"#
                 ))
