@@ -24,11 +24,6 @@ fn rows(
     // floor, to know whether the feed exists and whether older posts lie below it.
     let (mut rows, read_along): (Vec<Row>, Vec<PostView>) =
         home::page(c, me, before, limit)?.into_iter().unzip();
-    // A repost's own row is not what its card shows: only posts shown as themselves count.
-    let read_along = read_along
-        .into_iter()
-        .filter(|v| v.repost_of.is_none())
-        .collect();
     if rows.len() >= limit {
         return Ok((rows, read_along, true));
     }

@@ -10,7 +10,7 @@ use super::{ANONYMOUS, Core, Page};
 use crate::domain::{AccountId, PostId};
 use crate::error::{AppError, AppResult};
 use crate::store::feeds::{self, ProfileTab};
-use crate::store::models::{FeedItem, PostView};
+use crate::store::models::{AccountBrief, FeedItem, PostView};
 use crate::store::{accounts, posts};
 
 fn viewer_id(v: Option<&Viewer>) -> AccountId {
@@ -39,19 +39,31 @@ fn apart(c: &Connection, viewer: AccountId, other: AccountId) -> AppResult<bool>
     Ok(viewer != super::ANONYMOUS && crate::store::blocks::between(c, viewer, other)?)
 }
 
-/// Loads the posts behind feed rows in a few queries for the whole page (those not in
-/// `read_along`, posts already read as the viewer sees them); reposted originals must still be
-/// visible and present, quotes are attached when the viewer may see them.
+/// Loads the posts behind feed rows in a few queries for the whole page. `read_along` holds
+/// posts already read as the viewer sees them along with the rows (the home feed): a post
+/// shown as itself needs no second read, and a repost's own post names who reposted. Reposted
+/// originals must still be visible and present; quotes are attached when the viewer may see
+/// them.
 fn hydrate(
     c: &Connection,
     viewer: AccountId,
     rows: &[feeds::Row],
     read_along: Vec<PostView>,
 ) -> AppResult<Vec<FeedItem>> {
+    let mut reposters: HashMap<AccountId, AccountBrief> = HashMap::new();
+    let mut shown = Vec::with_capacity(read_along.len());
+    for v in read_along {
+        if v.repost_of.is_some() {
+            reposters.insert(v.author.id, v.author);
+        } else {
+            shown.push(v);
+        }
+    }
     let missing: Vec<PostId> = rows
         .iter()
+        .filter(|r| r.reposted_by.is_none())
         .map(|r| r.post)
-        .filter(|id| !read_along.iter().any(|v| v.id == *id))
+        .filter(|id| !shown.iter().any(|v| v.id == *id))
         .collect();
     // People the viewer blocks, or who block the viewer, stay out of each other's feeds.
     let apart: HashSet<AccountId> = if viewer == super::ANONYMOUS {
@@ -61,34 +73,44 @@ fn hydrate(
             .into_iter()
             .collect()
     };
+    let present = |p: &PostView| !p.deleted && !apart.contains(&p.author.id);
     let mut views: HashMap<PostId, PostView> = posts::find_views(c, viewer, &missing)?
         .into_iter()
-        .chain(read_along)
-        .filter(|p| !p.deleted && !apart.contains(&p.author.id))
+        .chain(shown)
+        .filter(present)
         .map(|p| (p.id, p))
         .collect();
+    // Read apart from `views`: a post on the page both as itself and reposted is checked for
+    // visibility only as the repost.
     let reposted: Vec<PostId> = rows
         .iter()
         .filter(|r| r.reposted_by.is_some())
         .map(|r| r.post)
         .collect();
-    let visible_reposted: HashSet<PostId> = posts::visible_among(c, viewer, &reposted)?
+    let mut originals: HashMap<PostId, PostView> = posts::find_visible_views(c, viewer, &reposted)?
         .into_iter()
+        .filter(present)
+        .map(|p| (p.id, p))
         .collect();
-    let quote_ids: Vec<PostId> = views.values().filter_map(|p| p.quote_id).collect();
-    let visible_quotes: HashSet<PostId> = posts::visible_among(c, viewer, &quote_ids)?
-        .into_iter()
+    let quote_ids: Vec<PostId> = views
+        .values()
+        .chain(originals.values())
+        .filter_map(|p| p.quote_id)
         .collect();
-    let mut quotes: HashMap<PostId, PostView> = posts::find_views(c, viewer, &quote_ids)?
+    let mut quotes: HashMap<PostId, PostView> = posts::find_visible_views(c, viewer, &quote_ids)?
         .into_iter()
-        .filter(|q| !q.deleted && visible_quotes.contains(&q.id) && !apart.contains(&q.author.id))
+        .filter(present)
         .map(|q| (q.id, q))
         .collect();
     {
-        let mut all: Vec<&mut PostView> = views.values_mut().chain(quotes.values_mut()).collect();
+        let mut all: Vec<&mut PostView> = views
+            .values_mut()
+            .chain(originals.values_mut())
+            .chain(quotes.values_mut())
+            .collect();
         super::media::fill(c, &mut all)?;
     }
-    for p in views.values_mut() {
+    for p in views.values_mut().chain(originals.values_mut()) {
         if let Some(q) = p.quote_id.and_then(|q| quotes.get(&q)) {
             p.quote = Some(Box::new(q.clone()));
         }
@@ -96,24 +118,30 @@ fn hydrate(
 
     let mut out = Vec::with_capacity(rows.len());
     for (i, row) in rows.iter().enumerate() {
-        // The same post can appear twice on a page (posted, then reposted): move it out the
-        // last time it is needed, clone it before.
-        let needed_again = rows[i + 1..].iter().any(|r| r.post == row.post);
-        let post = if needed_again {
-            views.get(&row.post).cloned()
+        let source = if row.reposted_by.is_some() {
+            &mut originals
         } else {
-            views.remove(&row.post)
+            &mut views
+        };
+        // The same post can appear twice on a page (reposted by two people, say): move it
+        // out the last time it is needed, clone it before.
+        let needed_again = rows[i + 1..]
+            .iter()
+            .any(|r| r.post == row.post && r.reposted_by.is_some() == row.reposted_by.is_some());
+        let post = if needed_again {
+            source.get(&row.post).cloned()
+        } else {
+            source.remove(&row.post)
         };
         let Some(post) = post else {
             continue;
         };
         let reposted_by = match row.reposted_by {
-            Some(r) => {
-                if !visible_reposted.contains(&post.id) || apart.contains(&r) {
-                    continue;
-                }
-                accounts::find_brief(c, r)?
-            }
+            Some(r) if apart.contains(&r) => continue,
+            Some(r) => match reposters.get(&r) {
+                Some(brief) => Some(brief.clone()),
+                None => accounts::find_brief(c, r)?,
+            },
             None => None,
         };
         out.push(FeedItem {

@@ -19,6 +19,14 @@ macro_rules! post_columns {
 }
 pub(crate) use post_columns;
 
+/// The tables `post_columns!()` reads, for a post looked up by id.
+macro_rules! views_from {
+    () => {
+        " FROM posts p JOIN accounts a ON a.id = p.author_id
+         LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id"
+    };
+}
+
 /// Maps a row that starts with `post_columns!()` (from `posts p`, `accounts a` for the author
 /// and `accounts pa` for the author replied to).
 pub(crate) fn post_from_row(r: &Row<'_>) -> rusqlite::Result<PostView> {
@@ -68,8 +76,8 @@ pub fn find_view(
     conn.prepare_cached(concat!(
         "SELECT ",
         post_columns!(),
-        " FROM posts p JOIN accounts a ON a.id = p.author_id
-         LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id WHERE p.id = ?2"
+        views_from!(),
+        " WHERE p.id = ?2"
     ))?
     .query_row(params![viewer.0, id.0], post_from_row)
     .optional()
@@ -89,15 +97,50 @@ pub fn find_views(
     viewer: AccountId,
     ids: &[PostId],
 ) -> rusqlite::Result<Vec<PostView>> {
+    views_among(
+        conn,
+        viewer,
+        ids,
+        concat!(
+            "SELECT ",
+            post_columns!(),
+            views_from!(),
+            " WHERE p.id IN rarray(?2)"
+        ),
+    )
+}
+
+/// Those of `ids` the viewer may see, as [`find_views`] reads them, in one query.
+pub fn find_visible_views(
+    conn: &Connection,
+    viewer: AccountId,
+    ids: &[PostId],
+) -> rusqlite::Result<Vec<PostView>> {
+    views_among(
+        conn,
+        viewer,
+        ids,
+        concat!(
+            "SELECT ",
+            post_columns!(),
+            views_from!(),
+            " WHERE p.id IN rarray(?2) AND ",
+            visible_to_viewer!()
+        ),
+    )
+}
+
+/// Runs `sql`, a `post_columns!()` query with the viewer as ?1 and `ids` as ?2.
+fn views_among(
+    conn: &Connection,
+    viewer: AccountId,
+    ids: &[PostId],
+    sql: &str,
+) -> rusqlite::Result<Vec<PostView>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut stmt = conn.prepare_cached(concat!(
-        "SELECT ",
-        post_columns!(),
-        " FROM posts p JOIN accounts a ON a.id = p.author_id
-         LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id WHERE p.id IN rarray(?2)"
-    ))?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![viewer.0, id_array(ids)], post_from_row)?;
     rows.collect()
 }

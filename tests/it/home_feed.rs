@@ -18,8 +18,9 @@ async fn viewer(core: &Core, name: &str) -> Viewer {
     }
 }
 
-/// Every page of a feed as (cursor, shown post, reposter).
-type Feed = Vec<(i64, i64, Option<i64>)>;
+/// Every page of a feed as (cursor, shown post, reposter's id and name as the card shows
+/// them).
+type Feed = Vec<(i64, i64, Option<(i64, String)>)>;
 
 async fn all_pages(core: &Core, v: &Viewer, fast: bool) -> Feed {
     let mut out = Vec::new();
@@ -34,7 +35,9 @@ async fn all_pages(core: &Core, v: &Viewer, fast: bool) -> Feed {
             (
                 i.cursor,
                 i.post.id.0,
-                i.reposted_by.as_ref().map(|a| a.id.0),
+                i.reposted_by
+                    .as_ref()
+                    .map(|a| (a.id.0, a.name().to_string())),
             )
         }));
         match page.next {
