@@ -62,13 +62,15 @@ pub fn segments(text: &str) -> Vec<Segment<'_>> {
     scan(text, next_candidate)
 }
 
-/// The next byte at or after `from` that can start a segment. None of these bytes occurs
+/// The next byte at or after `from` where a segment can be found: a line break, `@`, `#`, or
+/// the `:` of a link's scheme (a link is found from its colon, looking back for `http` or
+/// `https`; `h` is too common a letter to try a link at each one). None of these bytes occurs
 /// inside a multi-byte character, so the scan jumps between them instead of decoding every
 /// character.
 fn next_candidate(text: &str, from: usize) -> Option<usize> {
     text.as_bytes()[from..]
         .iter()
-        .position(|b| matches!(b, b'\n' | b'h' | b'H' | b'@' | b'#'))
+        .position(|b| matches!(b, b'\n' | b':' | b'@' | b'#'))
         .map(|skip| from + skip)
 }
 
@@ -83,13 +85,13 @@ fn scan<'a>(text: &'a str, next: impl Fn(&str, usize) -> Option<usize>) -> Vec<S
         let Some(c) = text[i..].chars().next() else {
             break;
         };
-        match segment_at(text, i, c) {
-            Some((len, seg)) => {
-                if text_start < i {
-                    out.push(Segment::Text(&text[text_start..i]));
+        match segment_at(text, text_start, i, c) {
+            Some((start, len, seg)) => {
+                if text_start < start {
+                    out.push(Segment::Text(&text[text_start..start]));
                 }
                 out.push(seg);
-                i += len;
+                i = start + len;
                 text_start = i;
             }
             None => i += c.len_utf8(),
@@ -101,22 +103,42 @@ fn scan<'a>(text: &'a str, next: impl Fn(&str, usize) -> Option<usize>) -> Vec<S
     out
 }
 
-/// The link, mention, tag or line break that starts at byte `i` (character `c`), with its
-/// length in bytes.
-fn segment_at(text: &str, i: usize, c: char) -> Option<(usize, Segment<'_>)> {
-    let boundary = text[..i]
-        .chars()
-        .next_back()
-        .is_none_or(|p| !is_word_char(p) && p != '/' && p != '@' && p != '#');
-    let rest = &text[i..];
+/// The link, mention, tag or line break found at byte `i` (character `c`), as its start, its
+/// length in bytes and the segment. It starts at `i`, except for a link found from the colon
+/// after its scheme; nothing starts before `text_start`, where the previous segment ended. A
+/// link is also found from its first letter, for a scan that hands every character (the
+/// tests' reference scan, which the candidate scan must match).
+fn segment_at(
+    text: &str,
+    text_start: usize,
+    i: usize,
+    c: char,
+) -> Option<(usize, usize, Segment<'_>)> {
+    let boundary = |at: usize| {
+        text[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|p| !is_word_char(p) && p != '/' && p != '@' && p != '#')
+    };
+    let link = |start: usize| {
+        let rest = &text[start..];
+        link_at(rest).map(|len| (start, len, Segment::Link(&rest[..len])))
+    };
     if c == '\n' {
-        Some((1, Segment::Newline))
-    } else if boundary && (c == 'h' || c == 'H') {
-        link_at(rest).map(|len| (len, Segment::Link(&rest[..len])))
-    } else if boundary && c == '@' {
-        mention_at(rest)
-    } else if boundary && c == '#' {
-        hashtag_at(rest)
+        Some((i, 1, Segment::Newline))
+    } else if c == ':' {
+        let before = &text.as_bytes()[text_start..i];
+        let scheme = [&b"https"[..], b"http"].into_iter().find(|s| {
+            before.len() >= s.len() && before[before.len() - s.len()..].eq_ignore_ascii_case(s)
+        })?;
+        let start = i - scheme.len();
+        boundary(start).then(|| link(start)).flatten()
+    } else if (c == 'h' || c == 'H') && boundary(i) {
+        link(i)
+    } else if c == '@' && boundary(i) {
+        mention_at(&text[i..]).map(|(len, seg)| (i, len, seg))
+    } else if c == '#' && boundary(i) {
+        hashtag_at(&text[i..]).map(|(len, seg)| (i, len, seg))
     } else {
         None
     }
@@ -309,6 +331,11 @@ mod tests {
             "foo#bar",
             "a@b",
             "hhttp://",
+            "xhttps://a.b",
+            "HTTP:",
+            ":",
+            "://",
+            "ftp://x.y",
             ".",
             ",",
             "(",
