@@ -292,7 +292,7 @@ pub async fn viewer_for_token(
     };
     let found = core
         .db
-        .read_now(move |c| {
+        .read_one_statement_now(move |c| {
             Ok(db_accounts::find_session(
                 c,
                 &lookup,

@@ -313,6 +313,22 @@ impl Db {
         }
     }
 
+    /// [`read_now`](Self::read_now) for a closure that runs exactly one statement: SQLite
+    /// reads a single statement from one snapshot by itself, so the explicit BEGIN and COMMIT
+    /// (two statements more on every logged-in request, for the session) are left out. A
+    /// closure with more than one statement must use `read_now`, or its reads could see
+    /// different commits.
+    pub async fn read_one_statement_now<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        match self.inner.readers.try_get() {
+            Some(conn) => f(&conn),
+            None => self.read(f).await,
+        }
+    }
+
     /// A read for code that is already on a blocking thread.
     pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
         let conn = self
