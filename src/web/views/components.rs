@@ -11,11 +11,12 @@ use crate::store::models::{Account, AccountBrief, FeedItem, MediaView, PostView,
 use crate::urls::Urls;
 use crate::web::extract::Ctx;
 
-fn hue_class(name: &str) -> String {
+fn hue_class(name: &str) -> &'static str {
+    const HUES: [&str; 8] = ["av-0", "av-1", "av-2", "av-3", "av-4", "av-5", "av-6", "av-7"];
     let h = name
         .bytes()
         .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));
-    format!("av-{}", h % 8)
+    HUES[(h % 8) as usize]
 }
 
 /// The account's picture, or a default one: the first letter on a colour picked from the
@@ -28,15 +29,14 @@ pub fn avatar(username: &str, display: &str, file: Option<&str>, size: &str) -> 
             }
         };
     }
-    let initial: String = display
+    let initial = display
         .chars()
         .find(|c| c.is_alphanumeric())
-        .or_else(|| username.chars().next())
-        .map(|c| c.to_uppercase().collect())
-        .unwrap_or_default();
+        .or_else(|| username.chars().next());
+    // Drawn on every card: the class and letter go straight into the markup, unallocated.
     html! {
-        a class=(format!("avatar {} {}", hue_class(username), size)) href=(Esc(&Urls::profile(username))) aria-hidden="true" tabindex="-1" {
-            (initial)
+        a class={ "avatar " (PreEscaped(hue_class(username))) @if !size.is_empty() { " " (size) } } href=(Esc(&Urls::profile(username))) aria-hidden="true" tabindex="-1" {
+            @if let Some(c) = initial { @for u in c.to_uppercase() { (u) } }
         }
     }
 }
