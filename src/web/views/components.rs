@@ -12,7 +12,9 @@ use crate::urls::Urls;
 use crate::web::extract::Ctx;
 
 fn hue_class(name: &str) -> &'static str {
-    const HUES: [&str; 8] = ["av-0", "av-1", "av-2", "av-3", "av-4", "av-5", "av-6", "av-7"];
+    const HUES: [&str; 8] = [
+        "av-0", "av-1", "av-2", "av-3", "av-4", "av-5", "av-6", "av-7",
+    ];
     let h = name
         .bytes()
         .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(b as u32));

@@ -9,7 +9,7 @@ pub mod pages;
 pub mod reports;
 pub mod search;
 
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{DOCTYPE, Markup, PreEscaped, Render, html};
 
 use super::extract::Ctx;
 use crate::domain::now_secs;
@@ -71,11 +71,33 @@ fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: icons::Icon, badge: i64) -
     }
 }
 
+/// Renders nothing, but makes room for this many more bytes in the buffer it is rendered
+/// into: a page that is about to take a large body grows once, instead of doubling its way
+/// up and copying what it holds at each step.
+struct Room(usize);
+
+impl Render for Room {
+    fn render_to(&self, buffer: &mut String) {
+        buffer.reserve(self.0);
+    }
+}
+
+/// Room for the frame around a page's main column (head, navigation, footer).
+const FRAME_BYTES: usize = 16 * 1024;
+
 /// The page frame: head, navigation, main column, footer.
 pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    page_of(ctx, title, &[body])
+}
+
+/// [`page`] with a main column in parts, each spliced once into the page (a feed page's
+/// cards are not copied into a body first).
+pub fn page_of(ctx: &Ctx, title: &str, body: &[Markup]) -> Markup {
     let instance = &ctx.settings.name;
     let csrf_header = format!(r#"{{"X-CSRF-Token": "{}"}}"#, ctx.csrf);
+    let body_bytes: usize = body.iter().map(|m| m.0.len()).sum();
     html! {
+        (Room(body_bytes + FRAME_BYTES))
         (DOCTYPE)
         html lang="en" {
             head {
@@ -126,7 +148,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                         }
                     }
                     main #main .main tabindex="-1" {
-                        (body)
+                        @for part in body { (part) }
                     }
                 }
                 footer.footer {

@@ -6,7 +6,7 @@ use super::components::{
     self, CardMode, CardOpts, ComposeState, account_row, compose_form, feed, follow_button,
     next_url, post_card, reply_box,
 };
-use super::{Notice, icons, notice, page, time};
+use super::{Notice, icons, notice, page, page_of, time};
 use crate::domain::RegistrationMode;
 use crate::service::Page;
 use crate::service::timeline::{Thread, ThreadNode};
@@ -23,13 +23,17 @@ fn heading(title: &str) -> Markup {
 }
 
 pub fn home(ctx: &Ctx, compose: &ComposeState, p: &Page<FeedItem>) -> Markup {
-    let body = html! {
+    let top = html! {
         (heading("Home"))
         section.composer aria-label="New post" { (compose_form(ctx, compose, "")) }
-        (feed(ctx, &p.items, next_url("/", &[], p.next),
-            "Your home feed is empty. Follow people from the public feed to see their posts here."))
     };
-    page(ctx, "Home", body)
+    let cards = feed(
+        ctx,
+        &p.items,
+        next_url("/", &[], p.next),
+        "Your home feed is empty. Follow people from the public feed to see their posts here.",
+    );
+    page_of(ctx, "Home", &[top, cards])
 }
 
 pub fn public(ctx: &Ctx, p: &Page<FeedItem>) -> Markup {
