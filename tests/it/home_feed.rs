@@ -18,9 +18,9 @@ async fn viewer(core: &Core, name: &str) -> Viewer {
     }
 }
 
-/// Every page of a feed as (cursor, shown post, reposter's id and name as the card shows
-/// them).
-type Feed = Vec<(i64, i64, Option<(i64, String)>)>;
+/// Every page of a feed as (cursor, shown post, the post it quotes as shown, reposter's id and
+/// name as the card shows them).
+type Feed = Vec<(i64, i64, Option<i64>, Option<(i64, String)>)>;
 
 async fn all_pages(core: &Core, v: &Viewer, fast: bool) -> Feed {
     let mut out = Vec::new();
@@ -35,6 +35,7 @@ async fn all_pages(core: &Core, v: &Viewer, fast: bool) -> Feed {
             (
                 i.cursor,
                 i.post.id.0,
+                i.post.quote.as_ref().map(|q| q.id.0),
                 i.reposted_by
                     .as_ref()
                     .map(|a| (a.id.0, a.name().to_string())),
@@ -99,6 +100,17 @@ async fn assert_same(core: &Core, names: &[String], when: &str) {
 }
 
 async fn say(core: &Core, who: &Viewer, body: &str, vis: Visibility, reply: Option<i64>) -> i64 {
+    say_quoting(core, who, body, vis, reply, None).await
+}
+
+async fn say_quoting(
+    core: &Core,
+    who: &Viewer,
+    body: &str,
+    vis: Visibility,
+    reply: Option<i64>,
+    quote: Option<i64>,
+) -> i64 {
     posts::create(
         core,
         who,
@@ -108,7 +120,7 @@ async fn say(core: &Core, who: &Viewer, body: &str, vis: Visibility, reply: Opti
             visibility: vis,
             reply_policy: ReplyPolicy::Anyone,
             in_reply_to: reply.map(PostId),
-            quote_of: None,
+            quote_of: quote.map(PostId),
             media: Vec::new(),
         },
     )
@@ -311,7 +323,12 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
     .await;
     assert_same(&core, &names, "after new posts").await;
 
-    // Reposts, an undone repost, and deletes (of a post and of a reposted original).
+    // Reposts (one of a post that quotes another), an undone repost, and deletes (of a post,
+    // of a reposted original and of a quoted post).
+    let quoting = say_quoting(&core, &b, "quoting", Visibility::Public, None, Some(far)).await;
+    posts::set_repost(&core, &d, PostId(quoting), true)
+        .await
+        .unwrap();
     posts::set_repost(&core, &b, PostId(p1), true)
         .await
         .unwrap();
@@ -325,9 +342,27 @@ async fn the_bounded_home_feed_returns_exactly_what_the_pull_query_returns() {
         .await
         .unwrap();
     assert_same(&core, &names, "after reposts").await;
+    // Both paths hydrate alike, so also check the repost of the quoting post as it is shown: in
+    // its reposter's own home feed, with the quoted post attached.
+    let shown = all_pages(&core, &d, true).await;
+    let expected = (
+        PostId(quoting).0,
+        Some(far),
+        Some((d.id().0, d.account.brief().name().to_string())),
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|(_, post, quote, by)| (*post, *quote, by.clone()) == expected),
+        "the repost of a quoting post, with its quote: {shown:?}"
+    );
     posts::delete(&core, &a, PostId(p1)).await.unwrap();
     posts::delete(&core, &a, PostId(p2)).await.unwrap();
     assert_same(&core, &names, "after deletes").await;
+    posts::delete(&core, &viewer(&core, &names[35]).await, PostId(far))
+        .await
+        .unwrap();
+    assert_same(&core, &names, "after the quoted post's delete").await;
 
     // A locked account: a request, accepted; then a follower removed.
     accounts::update_profile(
