@@ -315,16 +315,20 @@ impl Db {
 
     /// [`read_now`](Self::read_now) for a closure that runs exactly one statement: SQLite
     /// reads a single statement from one snapshot by itself, so the explicit BEGIN and COMMIT
-    /// (two statements more on every logged-in request, for the session) are left out. A
-    /// closure with more than one statement must use `read_now`, or its reads could see
-    /// different commits.
+    /// (two statements more on every logged-in request, for the session) are left out when
+    /// it runs on the calling thread; on the blocking pool it is wrapped as `read` wraps any
+    /// read. A closure with more than one statement must use `read_now`, or its reads could
+    /// see different commits.
     pub async fn read_one_statement_now<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
         match self.inner.readers.try_get() {
-            Some(conn) => f(&conn),
+            // A connection left inside a transaction would read an old snapshot: the
+            // transaction path's BEGIN fails on it instead.
+            Some(conn) if conn.is_autocommit() => f(&conn),
+            Some(conn) => in_read_transaction(&conn, f),
             None => self.read(f).await,
         }
     }
@@ -379,6 +383,10 @@ fn in_read_transaction<T>(
         .and_then(|mut s| s.execute([]))
     {
         tracing::warn!("ending a read transaction: {e}");
+        // The connection goes back to the pool: not with its snapshot still held.
+        if let Err(e) = conn.execute_batch("ROLLBACK") {
+            tracing::warn!("rolling back a read transaction: {e}");
+        }
     }
     out
 }
