@@ -26,7 +26,7 @@ fn hue_class(name: &str) -> &'static str {
 pub fn avatar(username: &str, display: &str, file: Option<&str>, size: &str) -> Markup {
     if let Some(f) = file {
         return html! {
-            a class=(format!("avatar picture {size}")) href=(Esc(&Urls::profile(username))) aria-hidden="true" tabindex="-1" {
+            a class={ "avatar picture" @if !size.is_empty() { " " (size) } } href=(Esc(&Urls::profile(username))) aria-hidden="true" tabindex="-1" {
                 img src=(Esc(&Urls::media(f))) alt="" width="400" height="400" loading="lazy" decoding="async";
             }
         };

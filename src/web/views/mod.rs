@@ -175,8 +175,10 @@ pub fn time(secs: i64) -> Markup {
         .unwrap_or_default();
     // "2026-12-03 06:19 UTC": the date and minute of the ISO form (all ASCII), spliced in
     // rather than formatted into a string of its own.
-    let (date, minute) = (iso.get(..10).unwrap_or(""), iso.get(11..16).unwrap_or(""));
-    html! { time datetime=(PreEscaped(&iso)) title={ (PreEscaped(date)) " " (PreEscaped(minute)) " UTC" } { (relative(secs, now_secs())) } }
+    let title = iso.get(..10).zip(iso.get(11..16)).map(|(date, minute)| {
+        html! { (PreEscaped(date)) " " (PreEscaped(minute)) " UTC" }
+    });
+    html! { time datetime=(PreEscaped(&iso)) title=[title] { (relative(secs, now_secs())) } }
 }
 
 pub fn relative(secs: i64, now: i64) -> String {
