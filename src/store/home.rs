@@ -34,8 +34,9 @@ pub(crate) const PAGE_SQL: &str = concat!(
     "SELECT ",
     crate::store::posts::post_columns!(),
     " FROM home_feeds f
-       JOIN home_entries h ON h.account_id = f.account_id JOIN posts p ON p.id = h.post_id
-       JOIN accounts a ON a.id = p.author_id LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id
+       JOIN home_entries h ON h.account_id = f.account_id JOIN posts p ON p.id = h.post_id",
+    crate::store::posts::post_authors!(),
+    "
      WHERE f.account_id = ?1 AND h.post_id < ?2 AND h.post_id >= f.floor AND p.deleted_at IS NULL
        AND (((p.author_id = ?1 OR EXISTS (SELECT 1 FROM follows fa
              WHERE fa.follower_id = ?1 AND fa.followee_id = p.author_id))

@@ -19,11 +19,19 @@ macro_rules! post_columns {
 }
 pub(crate) use post_columns;
 
+/// The accounts `post_columns!()` reads besides `posts p`: the author and the author replied to.
+macro_rules! post_authors {
+    () => {
+        " JOIN accounts a ON a.id = p.author_id
+         LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id"
+    };
+}
+pub(crate) use post_authors;
+
 /// The tables `post_columns!()` reads, for a post looked up by id.
 macro_rules! views_from {
     () => {
-        " FROM posts p JOIN accounts a ON a.id = p.author_id
-         LEFT JOIN accounts pa ON pa.id = p.in_reply_to_author_id"
+        concat!(" FROM posts p", post_authors!())
     };
 }
 
@@ -97,17 +105,7 @@ pub fn find_views(
     viewer: AccountId,
     ids: &[PostId],
 ) -> rusqlite::Result<Vec<PostView>> {
-    views_among(
-        conn,
-        viewer,
-        ids,
-        concat!(
-            "SELECT ",
-            post_columns!(),
-            views_from!(),
-            " WHERE p.id IN rarray(?2)"
-        ),
-    )
+    views_among(conn, viewer, ids, VIEWS_SQL)
 }
 
 /// Those of `ids` the viewer may see, as [`find_views`] reads them, in one query.
@@ -116,19 +114,23 @@ pub fn find_visible_views(
     viewer: AccountId,
     ids: &[PostId],
 ) -> rusqlite::Result<Vec<PostView>> {
-    views_among(
-        conn,
-        viewer,
-        ids,
-        concat!(
-            "SELECT ",
-            post_columns!(),
-            views_from!(),
-            " WHERE p.id IN rarray(?2) AND ",
-            visible_to_viewer!()
-        ),
-    )
+    views_among(conn, viewer, ids, VISIBLE_VIEWS_SQL)
 }
+
+const VIEWS_SQL: &str = concat!(
+    "SELECT ",
+    post_columns!(),
+    views_from!(),
+    " WHERE p.id IN rarray(?2)"
+);
+
+const VISIBLE_VIEWS_SQL: &str = concat!(
+    "SELECT ",
+    post_columns!(),
+    views_from!(),
+    " WHERE p.id IN rarray(?2) AND ",
+    visible_to_viewer!()
+);
 
 /// Runs `sql`, a `post_columns!()` query with the viewer as ?1 and `ids` as ?2.
 fn views_among(
