@@ -323,13 +323,18 @@ pub async fn bookmarks(
         .read(move |c| {
             let rows = feeds::bookmarks(c, me, before.unwrap_or(i64::MAX), limit)?;
             let next = super::next_cursor(&rows, limit, |r| r.cursor);
-            let mut items = Vec::new();
-            for item in hydrate(c, me, &rows, Vec::new())? {
-                if posts::is_visible(c, me, item.post.id)? {
-                    items.push(item);
-                }
-            }
-            Ok(Page { items, next })
+            // A bookmarked post the viewer may no longer see stays off the page: checked for
+            // the whole page in one statement.
+            let ids: Vec<PostId> = rows.iter().map(|r| r.post).collect();
+            let visible: HashSet<PostId> = posts::visible_among(c, me, &ids)?.into_iter().collect();
+            let rows: Vec<feeds::Row> = rows
+                .into_iter()
+                .filter(|r| visible.contains(&r.post))
+                .collect();
+            Ok(Page {
+                items: hydrate(c, me, &rows, Vec::new())?,
+                next,
+            })
         })
         .await
 }

@@ -118,6 +118,19 @@ async fn bookmarks_are_private() {
         .await;
     alice.post(&format!("/posts/{id}/delete"), &[]).await;
     assert!(bob.get("/bookmarks").await.post_ids().is_empty());
+    // So does a followers-only post once its bookmarker stops following; the public one stays.
+    bob.follow("alice").await;
+    let inner = alice
+        .create_post(&[("body", "for followers"), ("visibility", "followers")])
+        .await;
+    let open = alice.say("for everyone").await;
+    for post in [inner, open] {
+        bob.post(&format!("/posts/{post}/bookmark"), &[("on", "1")])
+            .await;
+    }
+    assert_eq!(bob.get("/bookmarks").await.post_ids(), vec![open, inner]);
+    bob.post("/@alice/unfollow", &[]).await;
+    assert_eq!(bob.get("/bookmarks").await.post_ids(), vec![open]);
 }
 
 /// Whether the card of post `id` on page `body` shows its `what` (like, bookmark) as pressed.
