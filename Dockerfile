@@ -7,6 +7,8 @@ COPY src ./src
 COPY migrations ./migrations
 COPY static ./static
 COPY weft.example.toml ./
+# The function order the release link uses (build.rs).
+COPY bench/weft.order ./bench/
 RUN cargo build --release --locked
 
 FROM debian:bookworm-slim

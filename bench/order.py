@@ -7,13 +7,20 @@ first ran, for the linker to place together at the front of `.text` (see build.r
     python3 bench/order.py --map /tmp/weft.map --data /tmp/bench1m
 
 It runs the release binary under ptrace (Linux, x86_64) on a copy of the seeded data directory,
-with a one-shot breakpoint at the first byte of every function the linker's map lists. Each
+with a one-shot breakpoint at the first byte of every function section of the linker's map. Each
 breakpoint records its function the first time any thread reaches it, then puts the original
 byte back. First the server starts and serves the public timeline once (what the memory figure
 in BENCHMARKS.md measures); then a logged-in user visits the pages the load harness measures,
 posts, likes and searches. The file lists the first group, then the second, each in the order
-of first run. Rerun it after a compiler or dependency upgrade: the names carry each crate's
-build hash, and a name the build no longer has is skipped.
+of first run.
+
+The names carry each crate's build hash, which changes with the compiler, any change to
+Cargo.lock, the crate's version and the profile (a `--profile profiling` build is not
+ordered); a name the build does not have is skipped, so a stale list only orders less.
+`--check` says how many of the listed names a build's map has, and fails under 90%:
+
+    WEFT_LINK_MAP=$PWD/target/weft.map cargo build --release
+    python3 bench/order.py --check --map target/weft.map
 """
 
 import argparse
@@ -24,6 +31,7 @@ import re
 import shutil
 import signal
 import socket
+import struct
 import sqlite3
 import sys
 import tempfile
@@ -58,9 +66,11 @@ MAP_LINE = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+ (\s*)(\S
 
 
 def read_map(path):
-    """The functions in `.text`: (address, size, name) for each input section of the lld map,
-    named by the symbol at its start."""
-    funcs, out, section = [], None, None
+    """The functions in `.text`: (address, size, name) for each function section
+    (`.text.NAME`, one function each) of the lld map, named by the symbol at its start; and
+    the address and size of `.text` itself. Plain `.text` sections (assembly, C runtime) are
+    left out: they may begin with data."""
+    funcs, out, section, text = [], None, None, None
     with open(path, encoding="utf-8", errors="replace") as f:
         for line in f:
             m = MAP_LINE.match(line)
@@ -69,15 +79,38 @@ def read_map(path):
             vma, size, depth, what = int(m[1], 16), int(m[2], 16), len(m[3]), m[4]
             if depth == 0:
                 out = what
+                if what == ".text":
+                    text = (vma, size)
             elif out != ".text":
                 continue
             elif depth == 8:
-                section = [vma, size, None] if size > 0 else None
+                function = size > 0 and what.endswith(")") and ":(.text." in what
+                section = [vma, size, None] if function else None
                 if section:
                     funcs.append(section)
             elif depth == 16 and section and section[2] is None and vma == section[0]:
                 section[2] = what
-    return [tuple(f) for f in funcs if f[2]]
+    return [tuple(f) for f in funcs if f[2]], text
+
+
+def elf_text(path):
+    """The address and size of `.text` in an ELF64 file (section headers survive stripping)."""
+    with open(path, "rb") as f:
+        head = f.read(64)
+        if head[:5] != b"\x7fELF\x02":
+            raise SystemExit(f"{path} is not a 64-bit ELF file")
+        shoff, = struct.unpack_from("<Q", head, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", head, 0x3A)
+        f.seek(shoff)
+        table = f.read(shentsize * shnum)
+        sections = [struct.unpack_from("<IIQQQQ", table, i * shentsize) for i in range(shnum)]
+        _, _, _, _, stroff, strsize = sections[shstrndx]
+        f.seek(stroff)
+        names = f.read(strsize)
+    for name, _, _, addr, _, size in sections:
+        if names[name:names.index(b"\0", name)] == b".text":
+            return addr, size
+    raise SystemExit(f"{path} has no .text section")
 
 
 def base_of(pid, exe):
@@ -109,10 +142,11 @@ class Driver(threading.Thread):
             self.steps()
         except Exception as e:  # reported by the main thread
             self.error = e
-        self.done = True
+        finally:
+            self.done = True
 
     def steps(self):
-        plain = urllib.request.build_opener()
+        plain = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.time() + 120
         while True:
             try:
@@ -136,7 +170,8 @@ class Driver(threading.Thread):
         ).fetchone()
         db.close()
         jar = http.cookiejar.CookieJar()
-        me = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        me = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar))
         for page in ("/login", "/static/style.css", "/static/weft.js", "/static/htmx.min.js", f"/@{other}",
                      f"/@{other}/{post}", "/public?page=2", "/tags/weft", "/search?q=the"):
             self.get(me, page)
@@ -165,7 +200,7 @@ class Driver(threading.Thread):
 def csrf(page):
     m = re.search(r'name="csrf" value="([^"]*)"', page)
     if not m:
-        raise SystemExit("no CSRF token on the page")
+        raise RuntimeError("no CSRF token on the page")
     return m[1]
 
 
@@ -196,11 +231,15 @@ def trace(exe, funcs, data, port):
     driver.start()
     hits, seen = [], set()
     regs = Regs()
+    ended = None
     ptrace(PTRACE_CONT, pid)
     while not driver.done:
-        try:
-            tid, status = os.waitpid(-1, WALL)
-        except ChildProcessError:
+        tid, status = os.waitpid(-1, WALL | os.WNOHANG)
+        if tid == 0:
+            time.sleep(0.0005)
+            continue
+        if tid == pid and (os.WIFEXITED(status) or os.WIFSIGNALED(status)):
+            ended = status
             break
         if not os.WIFSTOPPED(status):
             continue
@@ -226,24 +265,48 @@ def trace(exe, funcs, data, port):
             ptrace(PTRACE_CONT, tid, 0, deliver)
         except OSError:
             pass  # the thread is gone
-    os.kill(pid, signal.SIGKILL)
+    if ended is None:
+        os.kill(pid, signal.SIGKILL)
+        driver.join(5)
+    else:
+        how = (f"exited with {os.WEXITSTATUS(ended)}" if os.WIFEXITED(ended)
+               else f"was killed by signal {os.WTERMSIG(ended)}")
+        raise SystemExit(f"the server {how} during the run")
     if driver.error:
         raise SystemExit(f"the requests failed: {driver.error!r}")
     return hits
+
+
+def check(order, funcs):
+    have = {name for _, _, name in funcs}
+    listed = [line.strip() for line in open(order) if line.strip()]
+    found = sum(name in have for name in listed)
+    print(f"{found} of the {len(listed)} functions {order} lists are in this build")
+    if not listed or found < 0.9 * len(listed):
+        raise SystemExit(
+            f"{order} no longer matches this build (a compiler, Cargo.lock or version change): "
+            "regenerate it as bench/order.py's header says"
+        )
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", default="target/release/weft")
     ap.add_argument("--map", required=True, help="the map WEFT_LINK_MAP made for --bin")
-    ap.add_argument("--data", required=True, help="a seeded data directory (it is copied)")
+    ap.add_argument("--data", help="a seeded data directory (it is copied)")
     ap.add_argument("--out", default="bench/weft.order")
+    ap.add_argument("--check", action="store_true",
+                    help="only say how much of --out the map's build has")
     args = ap.parse_args()
-    if os.path.getmtime(args.map) + 600 < os.path.getmtime(args.bin):
-        raise SystemExit(f"{args.map} is older than {args.bin}: relink with WEFT_LINK_MAP")
-    funcs = read_map(args.map)
-    if not funcs:
+    funcs, text = read_map(args.map)
+    if not funcs or not text:
         raise SystemExit(f"no functions in {args.map}")
+    if args.check:
+        return check(args.out, funcs)
+    if not args.data:
+        raise SystemExit("--data: a seeded data directory is needed (BENCHMARKS.md)")
+    if elf_text(args.bin) != text:
+        raise SystemExit(f"{args.map} is not the map of {args.bin}: relink with WEFT_LINK_MAP")
     with tempfile.TemporaryDirectory(prefix="weft-order-") as tmp:
         data = os.path.join(tmp, "data")
         print(f"copying {args.data}", file=sys.stderr)
