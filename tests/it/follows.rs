@@ -51,15 +51,9 @@ async fn a_locked_account_approves_followers() {
     // Her navigation counts the request (and the notification about it) on every page.
     let home = alice.get("/public").await;
     home.assert_contains("<span class=\"badge\" aria-label=\"1 unread\">1</span>");
-    let profile_link = home
-        .body
-        .split("href=\"/@alice\"")
-        .nth(1)
-        .and_then(|rest| rest.split("</a>").next())
-        .unwrap_or_default()
-        .to_string();
+    let profile_link = nav_link_to(&home.body, "/@alice");
     assert!(
-        profile_link.contains("aria-label=\"1 unread\""),
+        profile_link.contains("aria-label=\"1 follow request\""),
         "the profile link shows the pending request: {profile_link}"
     );
     bob.get("/public")
@@ -115,8 +109,26 @@ async fn a_locked_account_approves_followers() {
 
     // Unlocking accepts whoever is waiting.
     carol.follow("alice").await;
+    let dave = app.signup("dave").await;
+    dave.follow("alice").await;
+    let profile_link = nav_link_to(&alice.get("/public").await.body, "/@alice");
+    assert!(
+        profile_link.contains("aria-label=\"2 follow requests\">2</span>"),
+        "both requests are counted: {profile_link}"
+    );
     alice.post("/settings/profile", &[]).await;
     carol.get("/@alice").await.assert_contains("Unfollow");
+    dave.get("/@alice").await.assert_contains("Unfollow");
+    alice.get("/public").await.assert_lacks("follow request\"");
+}
+
+/// The navigation link to `href` on a page, up to its end.
+fn nav_link_to(page: &str, href: &str) -> String {
+    page.split(&format!("class=\"nav-link\" href=\"{href}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</a>").next())
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[actix_web::test]

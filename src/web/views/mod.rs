@@ -54,7 +54,27 @@ pub fn notice(n: &Notice<'_>) -> Markup {
     }
 }
 
-fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: icons::Icon, badge: i64) -> Markup {
+/// What a navigation link's count counts, said to screen readers.
+#[derive(Clone, Copy)]
+enum Badge {
+    None,
+    Unread(i64),
+    FollowRequests(i64),
+}
+
+impl Badge {
+    /// The count and its spoken label, when there is something to count.
+    fn shown(self) -> Option<(i64, String)> {
+        match self {
+            Badge::Unread(n) if n > 0 => Some((n, format!("{n} unread"))),
+            Badge::FollowRequests(1) => Some((1, "1 follow request".to_string())),
+            Badge::FollowRequests(n) if n > 0 => Some((n, format!("{n} follow requests"))),
+            _ => None,
+        }
+    }
+}
+
+fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: icons::Icon, badge: Badge) -> Markup {
     // The page itself or one below it by whole path segments (/@alice/followers, not /@alicex).
     let current = ctx.path == href
         || (href != "/" && ctx.path.starts_with(&format!("{href}/")) && !href.starts_with("/@"));
@@ -62,9 +82,9 @@ fn nav_link(ctx: &Ctx, href: &str, label: &str, icon: icons::Icon, badge: i64) -
         a.nav-link href=(href) aria-current=[current.then_some("page")] {
             (icon)
             span.nav-label { (label) }
-            @if badge > 0 {
-                span.badge aria-label=(format!("{badge} unread")) {
-                    @if badge >= crate::service::notifications::UNREAD_CAP { "99+" } @else { (badge) }
+            @if let Some((count, said)) = badge.shown() {
+                span.badge aria-label=(said) {
+                    @if count >= crate::service::notifications::UNREAD_CAP { "99+" } @else { (count) }
                 }
             }
         }
@@ -120,21 +140,21 @@ pub fn page_of(ctx: &Ctx, title: &str, body: &[Markup]) -> Markup {
                         div.nav-search { (search::search_form("", Kind::Posts, "nav-q")) }
                         nav.nav aria-label="Main" {
                             @if let Some(v) = &ctx.viewer {
-                                (nav_link(ctx, "/", "Home", icons::home(), 0))
-                                (nav_link(ctx, "/explore", "Explore", icons::search(), 0))
-                                (nav_link(ctx, "/public", "Public", icons::globe(), 0))
-                                (nav_link(ctx, "/notifications", "Notifications", icons::bell(), ctx.unread))
-                                (nav_link(ctx, "/bookmarks", "Bookmarks", icons::bookmark(), 0))
-                                (nav_link(ctx, &format!("/@{}", v.account.username), "Profile", icons::user(), ctx.follow_requests))
-                                (nav_link(ctx, "/settings", "Settings", icons::gear(), 0))
+                                (nav_link(ctx, "/", "Home", icons::home(), Badge::None))
+                                (nav_link(ctx, "/explore", "Explore", icons::search(), Badge::None))
+                                (nav_link(ctx, "/public", "Public", icons::globe(), Badge::None))
+                                (nav_link(ctx, "/notifications", "Notifications", icons::bell(), Badge::Unread(ctx.unread)))
+                                (nav_link(ctx, "/bookmarks", "Bookmarks", icons::bookmark(), Badge::None))
+                                (nav_link(ctx, &format!("/@{}", v.account.username), "Profile", icons::user(), Badge::FollowRequests(ctx.follow_requests)))
+                                (nav_link(ctx, "/settings", "Settings", icons::gear(), Badge::None))
                                 @if v.role().is_staff() {
-                                    (nav_link(ctx, "/admin", "Admin", icons::shield(), 0))
+                                    (nav_link(ctx, "/admin", "Admin", icons::shield(), Badge::None))
                                 }
                             } @else {
-                                (nav_link(ctx, "/public", "Public", icons::globe(), 0))
-                                (nav_link(ctx, "/explore", "Explore", icons::search(), 0))
-                                (nav_link(ctx, "/login", "Log in", icons::user(), 0))
-                                (nav_link(ctx, "/signup", "Sign up", icons::pen(), 0))
+                                (nav_link(ctx, "/public", "Public", icons::globe(), Badge::None))
+                                (nav_link(ctx, "/explore", "Explore", icons::search(), Badge::None))
+                                (nav_link(ctx, "/login", "Log in", icons::user(), Badge::None))
+                                (nav_link(ctx, "/signup", "Sign up", icons::pen(), Badge::None))
                             }
                         }
                         @if let Some(v) = &ctx.viewer {
