@@ -27,7 +27,6 @@ fn main() {
     println!("cargo:rerun-if-env-changed=WEFT_PLAIN_RELOCS");
     println!("cargo:rerun-if-env-changed=WEFT_NO_ORDER");
     println!("cargo:rerun-if-env-changed=WEFT_LINK_MAP");
-    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={ORDER}");
     let linux = env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("linux");
     let linux_gnu = linux && env::var("CARGO_CFG_TARGET_ENV").as_deref() == Ok("gnu");
